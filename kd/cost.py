@@ -137,7 +137,9 @@ def measure_latency(
     absorb one-off allocation costs. The model's train/eval mode is restored afterwards.
     """
     if input_ids_batch.dim() < 1 or input_ids_batch.shape[0] == 0:
-        raise ValueError(f"input_ids_batch must be a non-empty batch, got shape {tuple(input_ids_batch.shape)}")
+        raise ValueError(
+            f"input_ids_batch must be a non-empty batch, got shape {tuple(input_ids_batch.shape)}"
+        )
     if warmup < 0 or repeats < 1:
         raise ValueError(f"Expected warmup >= 0 and repeats >= 1, got warmup={warmup}, repeats={repeats}")
     was_training = model.training

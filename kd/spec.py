@@ -89,7 +89,9 @@ class StudentSpec:
         ids["eos_token_id"] = self.eos_token_id
         for name, value in ids.items():
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < self.vocab_size:
-                raise ValueError(f"{name} must be an integer in [0, vocab_size={self.vocab_size}), got {value!r}")
+                raise ValueError(
+                    f"{name} must be an integer in [0, vocab_size={self.vocab_size}), got {value!r}"
+                )
         if len(set(ids.values())) != 3:
             raise ValueError(f"pad/bos/eos token ids must be distinct, got {ids}")
         if self.max_position_embeddings < self.pad_token_id + 2:
@@ -147,7 +149,9 @@ class StudentSpec:
                 f"position_embedding_type {self.position_embedding_type!r} is not implemented by "
                 "transformers' RobertaModel in this version; only 'absolute' can be built"
             )
-        values = {k: v for k, v in self.to_dict().items() if k not in ("tokenizer", "position_embedding_type")}
+        values = {
+            k: v for k, v in self.to_dict().items() if k not in ("tokenizer", "position_embedding_type")
+        }
         values.update(num_labels=num_labels, kd_tokenizer=self.tokenizer)
         values.update(overrides)
         return RobertaConfig(**values)

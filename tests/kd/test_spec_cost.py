@@ -33,7 +33,10 @@ def test_spec_defaults_and_name() -> None:
     assert (SPEC_3MB.tokenizer, SPEC_3MB.max_position_embeddings, SPEC_3MB.hidden_act) == ("bpe", 514, "gelu")
     assert (SPEC_3MB.pad_token_id, SPEC_3MB.bos_token_id, SPEC_3MB.eos_token_id) == (1, 0, 2)
     assert SPEC_3MB.max_seq_len == 512
-    assert SPEC_3MB.replace(tokenizer="unigram", max_position_embeddings=258).name == "L12-H96-A8-I64-V1000-P258-unigram"
+    assert (
+        SPEC_3MB.replace(tokenizer="unigram", max_position_embeddings=258).name
+        == "L12-H96-A8-I64-V1000-P258-unigram"
+    )
 
 
 @pytest.mark.parametrize(
@@ -72,7 +75,12 @@ def test_roberta_config_round_trip() -> None:
     spec = SPEC_3MB.replace(tokenizer="wordlevel", hidden_dropout_prob=0.2, attention_probs_dropout_prob=0.3)
     cfg = spec.to_roberta_config(num_labels=3, initializer_range=0.01)
     assert isinstance(cfg, RobertaConfig)
-    assert (cfg.num_labels, cfg.initializer_range, cfg.layer_norm_eps, cfg.vocab_size) == (3, 0.01, 1e-5, 1000)
+    assert (cfg.num_labels, cfg.initializer_range, cfg.layer_norm_eps, cfg.vocab_size) == (
+        3,
+        0.01,
+        1e-5,
+        1000,
+    )
     assert StudentSpec.from_roberta_config(cfg) == spec
     # A saved-and-reloaded config keeps the tokenizer kind.
     assert StudentSpec.from_roberta_config(RobertaConfig.from_dict(cfg.to_dict())) == spec
@@ -96,10 +104,21 @@ def test_3mb_formula_by_hand() -> None:
     ("spec", "params_m", "mb", "gfl"),
     [
         (CODEBERT, 125.2, 500.9, 138.4),
-        (SPEC_3MB.replace(hidden_size=432, num_attention_heads=16, intermediate_size=128, num_hidden_layers=6), 6.20, 24.8, 9.2),
         (
             SPEC_3MB.replace(
-                hidden_size=480, num_attention_heads=16, intermediate_size=576, num_hidden_layers=6, vocab_size=6000
+                hidden_size=432, num_attention_heads=16, intermediate_size=128, num_hidden_layers=6
+            ),
+            6.20,
+            24.8,
+            9.2,
+        ),
+        (
+            SPEC_3MB.replace(
+                hidden_size=480,
+                num_attention_heads=16,
+                intermediate_size=576,
+                num_hidden_layers=6,
+                vocab_size=6000,
             ),
             12.47,
             49.9,
@@ -123,7 +142,10 @@ def test_paper_formula_vs_built_model() -> None:
     real = actual_param_count(model)
     assert real == exact_param_count(SPEC_3MB, head="single", pooler=False) == 756_098
     assert param_count(SPEC_3MB) - real == 96 * 96 + 96
-    for spec in (SPEC_3MB.replace(hidden_size=48, num_hidden_layers=2, vocab_size=3000), SPEC_3MB.replace(num_attention_heads=4)):
+    for spec in (
+        SPEC_3MB.replace(hidden_size=48, num_hidden_layers=2, vocab_size=3000),
+        SPEC_3MB.replace(num_attention_heads=4),
+    ):
         built = actual_param_count(RobertaForSequenceClassification(spec.to_roberta_config()))
         assert built == exact_param_count(spec)
 

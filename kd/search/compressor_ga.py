@@ -1,0 +1,241 @@
+"""Compressor's genetic search (Shi et al., ASE 2022): the most GFLOPs for a target size, on pymoo.
+
+Fitness (maximised) = GFLOPs − |size_MB − target_MB|, with Compressor's counting (`kd.cost`, s = 514).
+
+How pymoo's single-objective `GA` maps onto Compressor's `searcher.py` (research notes 1.3):
+
+- genome: the 5 genes of `COMPRESSOR_SPACE` as integer value indices, in Compressor's alphabetical key order;
+- initialisation: `IntegerRandomSampling` (uniform choice per gene);
+- parents: `RandomSelection` (uniform, no tournament), 2 per mating, until pop_size children exist;
+- variation: `OnePointOrResample`: with probability `crossover_prob` (0.6) a one-point crossover
+  (pymoo's `SinglePointCrossover`), otherwise both parents are copied and mutated by `TailResampleMutation`
+  (a random locus k, every gene from k onward re-drawn to a *different* value). pymoo applies its mutation
+  step to every child, so the "mutate only when not crossed" rule lives inside the crossover operator and the
+  GA's own mutation is `NoMutation`;
+- duplicates: pymoo's duplicate elimination re-mates until children are unique, where Compressor re-mutates
+  duplicates (MD5 of the genes); both keep the population free of repeats;
+- survival: `FitnessSurvival`, i.e. parents + children sorted by fitness, best pop_size kept ((μ+λ), elitist).
+
+pymoo minimises, so the problem returns −fitness. Generation g of the trace is the population after the g-th
+variation round (the random initial population is round 0 and not traced).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pymoo.algorithms.soo.nonconvex.ga import GA
+from pymoo.core.callback import Callback
+from pymoo.core.crossover import Crossover
+from pymoo.core.mutation import Mutation
+from pymoo.core.problem import Problem
+from pymoo.core.repair import Repair
+from pymoo.operators.crossover.pntx import SinglePointCrossover
+from pymoo.operators.mutation.nom import NoMutation
+from pymoo.operators.sampling.rnd import IntegerRandomSampling
+from pymoo.operators.selection.rnd import RandomSelection
+from pymoo.optimize import minimize
+
+from kd.cost import gflops, size_mb
+from kd.search.space import COMPRESSOR_SPACE, SearchSpace
+from kd.spec import StudentSpec
+
+
+def compressor_fitness(spec: StudentSpec, target_mb: float, seq_len: int = 514) -> float:
+    """GFLOPs − |size_MB − target_MB| (higher is better)."""
+    return gflops(spec, seq_len) - abs(size_mb(spec, seq_len) - target_mb)
+
+
+def tail_resample(x: np.ndarray, upper: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Compressor's mutation: pick locus k, re-draw every gene j >= k to a different index in [0, upper[j]]."""
+    y = np.array(x, dtype=int)
+    for j in range(int(rng.integers(len(y))), len(y)):
+        if upper[j] > 0:
+            new = int(rng.integers(upper[j]))  # one of the upper[j] other values
+            y[j] = new + 1 if new >= y[j] else new
+    return y
+
+
+class TailResampleMutation(Mutation):
+    """pymoo wrapper of `tail_resample`, for searches that mutate every child."""
+
+    def __init__(self, space: SearchSpace, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.upper = space.upper
+
+    def _do(
+        self, problem: Problem, X: np.ndarray, *args: Any, random_state: Any = None, **kwargs: Any
+    ) -> Any:
+        return np.array([tail_resample(x, self.upper, random_state) for x in X])
+
+
+class OnePointOrResample(Crossover):
+    """Per mating: one-point crossover with probability `crossover_prob`, else two mutated parent copies."""
+
+    def __init__(self, space: SearchSpace, crossover_prob: float = 0.6) -> None:
+        # prob=1.0 makes pymoo always take our children; the 0.6 decision is made per mating in `_do`.
+        super().__init__(2, 2, prob=1.0)
+        self.crossover_prob = crossover_prob
+        self.upper = space.upper
+        self._one_point = SinglePointCrossover()
+
+    def _do(
+        self, problem: Problem, X: np.ndarray, *args: Any, random_state: Any = None, **kwargs: Any
+    ) -> Any:
+        X = np.asarray(X).round().astype(int)  # (2 parents, n_matings, n_var)
+        crossed = self._one_point._do(problem, X, random_state=random_state)
+        cross = random_state.random(X.shape[1]) < self.crossover_prob
+        for k in np.flatnonzero(~cross):
+            for p in range(2):
+                crossed[p, k] = tail_resample(X[p, k], self.upper, random_state)
+        return crossed
+
+
+class SpaceRepair(Repair):
+    """Applies `SearchSpace.repair` (hidden % heads) to every child."""
+
+    def __init__(self, space: SearchSpace) -> None:
+        super().__init__()
+        self.space = space
+
+    def _do(self, problem: Problem, X: np.ndarray, **kwargs: Any) -> Any:
+        return np.array([self.space.repair(x) for x in X])
+
+
+class CompressorProblem(Problem):
+    """Minimise −fitness over index genomes; decoded (size, GFLOPs) are cached per genome."""
+
+    def __init__(self, space: SearchSpace, target_mb: float, base: StudentSpec | None, seq_len: int) -> None:
+        super().__init__(n_var=space.n_var, n_obj=1, xl=np.zeros(space.n_var), xu=space.upper, vtype=int)
+        self.space, self.target_mb, self.base, self.seq_len = space, target_mb, base, seq_len
+        self.cache: dict[tuple[int, ...], tuple[float, float]] = {}
+
+    def measure(self, x: np.ndarray) -> tuple[float, float]:
+        key = tuple(int(round(float(v))) for v in x)
+        if key not in self.cache:
+            spec = self.space.decode(key, self.base)
+            self.cache[key] = (size_mb(spec, self.seq_len), gflops(spec, self.seq_len))
+        return self.cache[key]
+
+    def _evaluate(self, X: np.ndarray, out: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        fits = []
+        for x in X:
+            size, flops = self.measure(x)
+            fits.append(flops - abs(size - self.target_mb))
+        out["F"] = -np.array(fits)[:, None]
+
+
+class _TraceCallback(Callback):
+    def __init__(self, problem: CompressorProblem) -> None:
+        super().__init__()
+        self.problem = problem
+        self.rows: list[dict[str, float | int]] = []
+
+    def notify(self, algorithm: Any) -> None:
+        if algorithm.n_gen < 2:  # the random initial population
+            return
+        fitness = -algorithm.pop.get("F")[:, 0]
+        best = algorithm.pop[int(np.argmax(fitness))]
+        size, flops = self.problem.measure(best.X)
+        self.rows.append(
+            {
+                "generation": algorithm.n_gen - 1,
+                "best_fitness": float(fitness.max()),
+                "mean_fitness": float(fitness.mean()),
+                "best_size_mb": size,
+                "best_gflops": flops,
+                "n_evals": int(algorithm.evaluator.n_eval),
+            }
+        )
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The best student a search found, with its cost and a per-generation trace."""
+
+    spec: StudentSpec
+    fitness: float
+    size_mb: float
+    gflops: float
+    trace: list[dict[str, Any]]
+    seconds: float
+
+    def trace_dataframe(self) -> Any:
+        """The trace as a `pandas.DataFrame`, one row per generation."""
+        import pandas as pd
+
+        return pd.DataFrame(self.trace)
+
+    def plot_trace(self, path: str | Path) -> Path:
+        """Write a PNG of best and mean fitness per generation; returns the path."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        df = self.trace_dataframe()
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot(df["generation"], df["best_fitness"], label="best")
+        ax.plot(df["generation"], df["mean_fitness"], label="mean")
+        ax.set(xlabel="generation", ylabel="GFLOPs − |size − target| (MB)", title=self.spec.name)
+        ax.legend()
+        fig.tight_layout()
+        out = Path(path)
+        fig.savefig(out, dpi=100)
+        plt.close(fig)
+        return out
+
+
+def search_compressor(
+    target_mb: float,
+    space: SearchSpace = COMPRESSOR_SPACE,
+    population: int = 50,
+    generations: int = 100,
+    seed: int = 0,
+    base: StudentSpec | None = None,
+    seq_len: int = 514,
+    progress: bool = False,
+    crossover_prob: float = 0.6,
+) -> SearchResult:
+    """Run Compressor's GA for a student of about `target_mb` MB; deterministic for a given `seed`."""
+    if not target_mb > 0:
+        raise ValueError(f"Expected target_mb > 0, got {target_mb}")
+    if population < 2 or generations < 1:
+        raise ValueError(f"Expected population >= 2 and generations >= 1, got {population}, {generations}")
+    if not 0.0 <= crossover_prob <= 1.0:
+        raise ValueError(f"Expected crossover_prob in [0, 1], got {crossover_prob}")
+    start = time.perf_counter()
+    problem = CompressorProblem(space, target_mb, base, seq_len)
+    algorithm = GA(
+        pop_size=population,
+        sampling=IntegerRandomSampling(),
+        selection=RandomSelection(),
+        crossover=OnePointOrResample(space, crossover_prob),
+        mutation=NoMutation(),
+        repair=SpaceRepair(space),
+        eliminate_duplicates=True,
+    )
+    trace = _TraceCallback(problem)
+    res = minimize(
+        problem,
+        algorithm,
+        ("n_gen", generations + 1),
+        seed=seed,
+        callback=trace,
+        verbose=progress,
+    )
+    best_x = np.atleast_2d(res.X)[0]
+    spec = space.decode(best_x, base)
+    size, flops = problem.measure(best_x)
+    return SearchResult(
+        spec=spec,
+        fitness=flops - abs(size - target_mb),
+        size_mb=size,
+        gflops=flops,
+        trace=trace.rows,
+        seconds=time.perf_counter() - start,
+    )

@@ -1,0 +1,154 @@
+"""Search space encoding/repair and Compressor's GA: determinism, budget adherence, trace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kd.cost import gflops, size_mb
+from kd.search import COMPRESSOR_SPACE, Gene, SearchSpace, compressor_fitness, search_compressor
+from kd.search.compressor_ga import tail_resample
+from kd.spec import StudentSpec
+
+PAPER_3MB = StudentSpec(
+    vocab_size=1000, num_hidden_layers=12, hidden_size=96, num_attention_heads=8, intermediate_size=64
+)
+
+
+def test_compressor_space_matches_notes() -> None:
+    space = COMPRESSOR_SPACE
+    assert space.names == [
+        "num_attention_heads",
+        "hidden_size",
+        "intermediate_size",
+        "num_hidden_layers",
+        "vocab_size",
+    ]
+    assert space.gene("vocab_size").values == tuple(range(1000, 50001, 1000))
+    assert space.gene("num_attention_heads").values == (1, 2, 4, 8)
+    assert space.gene("hidden_size").values[0] == 16 and space.gene("hidden_size").values[-1] == 768
+    assert len(space.gene("hidden_size").values) == 48
+    assert (
+        space.gene("intermediate_size").values[-1] == 3040
+        and len(space.gene("intermediate_size").values) == 95
+    )
+    assert space.gene("num_hidden_layers").values == tuple(range(1, 13))
+    assert space.size() == 4 * 48 * 95 * 12 * 50
+
+
+def test_encode_decode_round_trip() -> None:
+    genome = COMPRESSOR_SPACE.encode(PAPER_3MB)
+    assert genome.tolist() == [3, 5, 1, 11, 0]
+    assert COMPRESSOR_SPACE.decode(genome) == PAPER_3MB
+    base = PAPER_3MB.replace(hidden_dropout_prob=0.2)
+    assert COMPRESSOR_SPACE.decode(genome, base=base).hidden_dropout_prob == 0.2
+    with pytest.raises(ValueError, match="intermediate_size 100"):
+        COMPRESSOR_SPACE.encode(PAPER_3MB.replace(intermediate_size=100))
+    with pytest.raises(ValueError, match="index 60"):
+        COMPRESSOR_SPACE.decode([0, 0, 0, 0, 60])
+
+
+def _avatar_like_space() -> SearchSpace:
+    """A slice of AVATAR's genes: hidden not a multiple of 16, heads up to 12, non-spec genes."""
+    return SearchSpace(
+        genes=(
+            Gene("tokenizer", ("bpe", "wordpiece", "unigram", "wordlevel")),
+            Gene.int_range("hidden_size", 16, 256),
+            Gene.int_range("num_attention_heads", 1, 12),
+            Gene.int_range("max_seq_len", 256, 512, field="max_position_embeddings", offset=2),
+            Gene("learning_rate", (1e-3, 1e-4, 5e-5)),
+        )
+    )
+
+
+def test_repair_nearest_multiple_ties_lower() -> None:
+    space = _avatar_like_space()
+    # hidden 30, heads 4: 28 and 32 are equally near, the lower wins (MORPH's rule).
+    genome = np.array([0, 30 - 16, 4 - 1, 0, 0])
+    repaired = space.repair(genome)
+    assert space.values(repaired)["hidden_size"] == 28
+    assert space.values(space.repair([0, 35 - 16, 12 - 1, 0, 0]))["hidden_size"] == 36
+    valid = space.repair([0, 48 - 16, 12 - 1, 0, 0])
+    assert space.values(valid)["hidden_size"] == 48
+
+
+def test_non_spec_genes_and_offsets() -> None:
+    space = _avatar_like_space()
+    genome = [2, 48 - 16, 8 - 1, 358 - 256, 1]
+    base = PAPER_3MB
+    spec = space.decode(genome, base)
+    assert (spec.tokenizer, spec.hidden_size, spec.num_attention_heads) == ("unigram", 48, 8)
+    assert spec.max_position_embeddings == 360
+    assert space.decode_hparams(genome) == {"learning_rate": 1e-4}
+    assert space.encode(spec, {"learning_rate": 1e-4}).tolist() == genome
+    with pytest.raises(ValueError, match="learning_rate"):
+        space.encode(spec)
+
+
+def test_tail_resample_changes_a_suffix() -> None:
+    rng = np.random.default_rng(0)
+    upper = COMPRESSOR_SPACE.upper
+    x = np.array([3, 5, 1, 11, 0])
+    for _ in range(50):
+        y = tail_resample(x, upper, rng)
+        changed = np.flatnonzero(y != x)
+        assert len(changed) >= 1
+        assert changed.tolist() == list(range(changed[0], len(x)))  # every gene from locus k on differs
+        assert np.all((y >= 0) & (y <= upper))
+
+
+def test_fitness_definition() -> None:
+    expected = gflops(PAPER_3MB) - abs(size_mb(PAPER_3MB) - 3.0)
+    assert compressor_fitness(PAPER_3MB, 3.0) == pytest.approx(expected)
+    assert compressor_fitness(PAPER_3MB, 3.0) == pytest.approx(2.2526 - 0.0616, abs=1e-3)
+
+
+def test_search_is_deterministic_and_fast() -> None:
+    a = search_compressor(3.0, generations=30, seed=7)
+    b = search_compressor(3.0, generations=30, seed=7)
+    assert a.spec == b.spec and a.trace == b.trace
+    c = search_compressor(3.0, generations=30, seed=8)
+    assert c.trace != a.trace
+
+
+@pytest.mark.parametrize("target", [3.0, 0.5])
+def test_search_hits_budget_with_defaults(target: float, tmp_path: Path) -> None:
+    result = search_compressor(target, seed=0)
+    assert result.seconds < 10
+    assert abs(result.size_mb - target) <= 0.05 * target
+    assert result.size_mb == pytest.approx(size_mb(result.spec))
+    assert result.gflops == pytest.approx(gflops(result.spec))
+    assert result.fitness == pytest.approx(compressor_fitness(result.spec, target))
+    COMPRESSOR_SPACE.encode(result.spec)  # raises if outside the space
+    assert result.spec.hidden_size % result.spec.num_attention_heads == 0
+    # Trace: one row per generation, elitist so best fitness never drops, ends at the returned result.
+    assert len(result.trace) == 100
+    df = result.trace_dataframe()
+    assert df["generation"].tolist() == list(range(1, 101))
+    assert (df["best_fitness"].diff().dropna() >= 0).all()
+    assert (df["mean_fitness"] <= df["best_fitness"] + 1e-12).all()
+    assert df["best_fitness"].iloc[-1] == pytest.approx(result.fitness)
+    assert df["n_evals"].iloc[-1] == 50 + 100 * 50
+    png = result.plot_trace(tmp_path / "trace.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_search_beats_random_sampling() -> None:
+    # The GA must do better than the best of as many uniform random genomes as it evaluates.
+    rng = np.random.default_rng(0)
+    result = search_compressor(3.0, generations=40, seed=1)
+    upper = COMPRESSOR_SPACE.upper
+    best_random = max(
+        compressor_fitness(COMPRESSOR_SPACE.decode(rng.integers(0, upper + 1)), 3.0)
+        for _ in range(50 + 40 * 50)
+    )
+    assert result.fitness > best_random
+
+
+def test_search_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="target_mb"):
+        search_compressor(0.0)
+    with pytest.raises(ValueError, match="crossover_prob"):
+        search_compressor(3.0, crossover_prob=1.5)
