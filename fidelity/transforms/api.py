@@ -1,0 +1,113 @@
+"""Public entry points: ``list_transforms``, ``apply_transform``, ``identifiers``, ``rename_identifiers``."""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterable
+
+from tree_sitter import Node, Tree
+
+from fidelity.parsing import LANGUAGES, check_language, count_errors, parse
+from fidelity.transforms.base import TransformContext, Transformed, preserve_set, registry
+from fidelity.transforms.scope import cached_index
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_PUNCTUATION = re.compile(r"[;{}()=]")
+MIN_STRUCTURED = 0.3  # Devign's macro-mangled C stays above this; prose and markup fall below
+
+
+def list_transforms(language: str) -> list[str]:
+    """Stable transform names available for ``language``, sorted."""
+    return sorted(registry(check_language(language)))
+
+
+def _structured_bytes(node: Node, damaged: bool = False) -> int:
+    """Bytes in well-formed structure: everything outside ERROR nodes, and inside them only
+    error-free subtrees that have structure (bare tokens inside an ERROR are not evidence of code)."""
+    if not node.has_error:
+        keep = not damaged or (node.is_named and node.child_count > 0)
+        return node.end_byte - node.start_byte if keep else 0
+    damaged = damaged or node.is_error
+    return sum(_structured_bytes(child, damaged) for child in node.children)
+
+
+def not_code_reason(code: str, tree: Tree | None) -> str:
+    """Why ``code`` is not source in the parsed language at all, or "" when it plausibly is."""
+    if not code.strip():
+        return "empty input"
+    if "\x00" in code or len(_CONTROL.findall(code)) * 100 > len(code):
+        return "binary input (control characters)"
+    if tree is None or not tree.root_node.has_error:
+        return ""
+    if not _PUNCTUATION.search(code):
+        return "not code in this language (damaged parse and no code punctuation)"
+    size = len(code.strip().encode("utf-8", errors="surrogatepass"))
+    fraction = _structured_bytes(tree.root_node) / max(size, 1)
+    if fraction < MIN_STRUCTURED:
+        return f"not code in this language (only {fraction:.0%} of the input parses into structure)"
+    return ""
+
+
+def _lookup(language: str, name: str):  # type: ignore[no-untyped-def]
+    table = registry(check_language(language))
+    if name not in table:
+        raise ValueError(
+            f"Unknown transform {name!r} for {language}; expected one of {', '.join(sorted(table))}"
+        )
+    return table[name]
+
+
+def apply_transform(
+    code: str, language: str, name: str, seed: int = 0, preserve: Iterable[str] = ()
+) -> Transformed:
+    """Run transform ``name``; never raises on any ``str`` input (only on unknown names).
+
+    The output is checked by re-parsing: a variant with more ERROR/MISSING nodes than the input is
+    discarded as "not_applicable", so callers can trust every "ok" variant.
+    """
+    fn = _lookup(language, name)
+
+    def result(status: str, out: str | None = None, sites: int = 0, reason: str = "") -> Transformed:
+        return Transformed(name, language, status, out, sites, reason)  # type: ignore[arg-type]
+
+    if not isinstance(code, str):
+        return result("parse_error", reason=f"expected str input, got {type(code).__name__}")
+    reason = not_code_reason(code, None)
+    if reason:
+        return result("parse_error", reason=reason)
+    source = code.encode("utf-8", errors="surrogatepass")
+    tree = parse(source, language)
+    reason = not_code_reason(code, tree)
+    if reason:
+        return result("parse_error", reason=reason)
+    ctx = TransformContext(code, source, tree, language, random.Random(seed), preserve_set(preserve))
+    try:
+        produced = fn(ctx)
+    except Exception as exc:  # a transform bug must not kill a batch; report it per input
+        return result("not_applicable", reason=f"transform failed: {exc!r}")
+    if produced is None or produced[1] <= 0 or produced[0] == code:
+        return result("not_applicable", reason=f"no {name} site outside damaged regions")
+    out, sites = produced
+    before = count_errors(tree.root_node)
+    after = count_errors(parse(out, language).root_node)
+    if after > before:
+        return result("not_applicable", reason=f"rewrite would add parse errors ({before} -> {after})")
+    return result("ok", out, sites)
+
+
+def identifiers(code: str, language: str, preserve: Iterable[str] = ()) -> list[str]:
+    """Renamable names (locals, parameters, the function itself) in first-occurrence order."""
+    if not isinstance(code, str) or not_code_reason(code, None):
+        return []
+    return list(cached_index(code, check_language(language), preserve_set(preserve)).names)
+
+
+def rename_identifiers(code: str, language: str, mapping: dict[str, str]) -> str | None:
+    """Scope-aware consistent rename; None when a new name is invalid, reserved or would collide."""
+    if not isinstance(code, str) or not_code_reason(code, None):
+        return None
+    return cached_index(code, check_language(language)).rename(mapping)
+
+
+__all__ = ["LANGUAGES", "apply_transform", "identifiers", "list_transforms", "rename_identifiers"]

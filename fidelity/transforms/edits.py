@@ -1,0 +1,162 @@
+"""Byte-range edits on the original source, so formatting and comments outside a rewrite survive.
+
+Every transform describes its change as :class:`Edit` objects against the *input* bytes and lets
+:func:`apply_edits` splice them; nothing is rebuilt from tokens. :class:`EditSet` lets a rewrite of an
+outer node reuse the already-rewritten text of the nodes nested inside it (nested if/else swaps, loops).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from tree_sitter import Node, Query, QueryCursor, Tree
+
+from fidelity.parsing import get_language
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    """Replace ``source[start:end]`` with ``text``; ``rank`` orders insertions at the same offset."""
+
+    start: int
+    end: int
+    text: bytes
+    rank: int = 0
+
+
+def apply_edits(source: bytes, edits: list[Edit], start: int = 0, end: int | None = None) -> bytes:
+    """Splice non-overlapping ``edits`` into ``source[start:end]``; raises ValueError on overlap."""
+    stop = len(source) if end is None else end
+    out: list[bytes] = []
+    pos = start
+    for edit in sorted(edits, key=lambda e: (e.start, e.end, e.rank)):
+        if edit.start < pos:
+            raise ValueError(f"overlapping edits at byte {edit.start}")
+        out.append(source[pos : edit.start])
+        out.append(edit.text)
+        pos = edit.end
+    out.append(source[pos:stop])
+    return b"".join(out)
+
+
+class EditSet:
+    """Edits that may nest: a later edit that encloses earlier ones absorbs them.
+
+    Process candidates innermost-first (see :func:`innermost_first`); ``render(node)`` gives the
+    node's text with the edits already made inside it, so the outer rewrite can embed it.
+    """
+
+    def __init__(self, source: bytes) -> None:
+        self.source = source
+        self.edits: list[Edit] = []
+
+    def inside(self, start: int, end: int) -> list[Edit]:
+        return [e for e in self.edits if start <= e.start and e.end <= end]
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """True when an existing edit straddles the range (neither inside nor disjoint)."""
+        for e in self.edits:
+            disjoint = e.end <= start or e.start >= end
+            contained = start <= e.start and e.end <= end
+            if not (disjoint or contained):
+                return True
+        return False
+
+    def render(self, start: int, end: int) -> bytes:
+        return apply_edits(self.source, self.inside(start, end), start, end)
+
+    def render_node(self, node: Node) -> bytes:
+        return self.render(node.start_byte, node.end_byte)
+
+    def replace(self, start: int, end: int, text: bytes) -> None:
+        inner = self.inside(start, end)
+        self.edits = [e for e in self.edits if e not in inner]
+        self.edits.append(Edit(start, end, text))
+
+    def result(self) -> bytes:
+        return apply_edits(self.source, self.edits)
+
+    def __len__(self) -> int:
+        return len(self.edits)
+
+
+def innermost_first(nodes: list[Node]) -> list[Node]:
+    """Nodes ordered so that any node comes before the nodes enclosing it."""
+    return sorted(nodes, key=lambda n: (-n.start_byte, n.end_byte))
+
+
+@cache
+def _query(language: str, pattern: str) -> Query:
+    return Query(get_language(language), pattern)
+
+
+def captures(language: str, pattern: str, node: Node) -> dict[str, list[Node]]:
+    """Run a (cached, compiled once) tree-sitter query; matching happens in C, not in Python."""
+    return QueryCursor(_query(language, pattern)).captures(node)
+
+
+def text(node: Node | None) -> str:
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", errors="surrogatepass")
+
+
+def line_indent(source: bytes, offset: int) -> bytes:
+    """Leading whitespace of the line containing ``offset``."""
+    line_start = source.rfind(b"\n", 0, offset) + 1
+    match = re.match(rb"[ \t]*", source[line_start:offset])
+    return match.group(0) if match else b""
+
+
+def indent_unit(source: bytes) -> bytes:
+    """The file's own indentation step (tab or the smallest space run), so inserted code blends in."""
+    if re.search(rb"\n\t", source):
+        return b"\t"
+    widths = [len(m) for m in re.findall(rb"\n( +)\S", source)]
+    small = min((w for w in widths if w >= 2), default=4)
+    return b" " * min(small, 8)
+
+
+class Damage:
+    """Byte ranges of ERROR/MISSING nodes, so transforms leave damaged (macro-mangled) code alone."""
+
+    def __init__(self, tree: Tree) -> None:
+        self.ranges: list[tuple[int, int]] = []
+        root = tree.root_node
+        if root.has_error:
+            self._collect(root)
+        self.ranges.sort()
+        self._starts = [s for s, _ in self.ranges]
+
+    def _collect(self, node: Node) -> None:
+        if node.is_error or node.is_missing:
+            target = node.parent if node.is_missing and node.parent is not None else node
+            self.ranges.append((target.start_byte, target.end_byte))
+            if node.is_missing:
+                return
+        for child in node.children:
+            if child.has_error:
+                self._collect(child)
+
+    def __bool__(self) -> bool:
+        return bool(self.ranges)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        if not self.ranges:
+            return False
+        i = bisect.bisect_right(self._starts, end)
+        return any(s <= end and start <= e for s, e in self.ranges[:i])
+
+    def touches(self, node: Node) -> bool:
+        """The node contains an error or lies (partly) inside a damaged region."""
+        return node.has_error or self.overlaps(node.start_byte, node.end_byte)
+
+    def words(self, source: bytes) -> set[str]:
+        """Every identifier-like word inside a damaged region (they may be uses we cannot see)."""
+        found: set[str] = set()
+        for s, e in self.ranges:
+            found.update(w.decode() for w in re.findall(rb"[A-Za-z_$][A-Za-z0-9_$]*", source[s:e]))
+        return found

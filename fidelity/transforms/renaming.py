@@ -1,0 +1,61 @@
+"""Scope-aware renames: ``rename_local_variables``, ``rename_parameters``, ``rename_function``,
+``natural_rename``. Any language with a registered analyzer (see :mod:`scope`) can reuse these
+functions: ``register("rename_parameters", "cpp")(rename_parameters)``.
+"""
+
+from __future__ import annotations
+
+from fidelity.transforms.base import TransformContext, register
+from fidelity.transforms.lexicon import natural_alternatives
+from fidelity.transforms.names import FreshNames
+from fidelity.transforms.scope import IdentifierIndex, Kind
+
+
+def index_for(ctx: TransformContext) -> IdentifierIndex:
+    """The identifier analysis of the context's already-parsed input (no second parse)."""
+    return IdentifierIndex(ctx.code, ctx.language, ctx.preserve, tree=ctx.tree)
+
+
+def _rename_kind(ctx: TransformContext, *kinds: Kind) -> tuple[str, int] | None:
+    index = index_for(ctx)
+    names = index.of_kind(*kinds)
+    if not names:
+        return None
+    fresh = FreshNames(index.taken, ctx.rng, ctx.language)
+    mapping = {name: fresh.fresh() for name in names}
+    out = index.rename(mapping)
+    return None if out is None else (out, len(mapping))
+
+
+@register("rename_local_variables", "java", "c")
+def rename_local_variables(ctx: TransformContext) -> tuple[str, int] | None:
+    """Every local variable gets a fresh seeded name; sites = variables renamed."""
+    return _rename_kind(ctx, "local")
+
+
+@register("rename_parameters", "java", "c")
+def rename_parameters(ctx: TransformContext) -> tuple[str, int] | None:
+    return _rename_kind(ctx, "param")
+
+
+@register("rename_function", "java", "c")
+def rename_function(ctx: TransformContext) -> tuple[str, int] | None:
+    """The defined function/method name and its direct (recursive) calls."""
+    return _rename_kind(ctx, "function")
+
+
+@register("natural_rename", "java", "c")
+def natural_rename(ctx: TransformContext) -> tuple[str, int] | None:
+    """Lexicon renames (``buf`` -> ``buffer``) of locals and parameters whose sub-tokens it knows."""
+    index = index_for(ctx)
+    fresh = FreshNames(index.taken, ctx.rng, ctx.language)
+    mapping: dict[str, str] = {}
+    for name in index.of_kind("local", "param"):
+        for candidate in natural_alternatives(name, ctx.rng):
+            if fresh.claim(candidate):
+                mapping[name] = candidate
+                break
+    if not mapping:
+        return None
+    out = index.rename(mapping)
+    return None if out is None else (out, len(mapping))
