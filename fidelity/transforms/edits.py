@@ -160,3 +160,8 @@ class Damage:
         for s, e in self.ranges:
             found.update(w.decode() for w in re.findall(rb"[A-Za-z_$][A-Za-z0-9_$]*", source[s:e]))
         return found
+
+
+def shift_lines(block: bytes, by: bytes) -> bytes:
+    """Indent every non-empty continuation line of ``block`` by ``by`` (the first line stays put)."""
+    return re.sub(rb"\n(?=[^\n])", b"\n" + by, block)

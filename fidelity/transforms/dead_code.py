@@ -1,0 +1,50 @@
+"""``insert_dead_code``: one statement that never runs or has no effect, with fresh names."""
+
+from __future__ import annotations
+
+from fidelity.transforms.base import TransformContext, register
+from fidelity.transforms.edits import Damage, Edit, apply_edits, captures, line_indent
+from fidelity.transforms.names import FreshNames, words_in
+
+_TEMPLATES = {
+    "java": (
+        "if (false) {{ int {v} = 0; {v}++; }}",
+        "int {v} = 0;",
+        "for (int {v} = 0; {v} < 0; {v}++) {{ }}",
+    ),
+    "c": (
+        "if (0) {{ int {v} = 0; {v}++; }}",
+        "{{ int {v} = 0; (void) {v}; }}",
+        "do {{ }} while (0);",
+    ),
+}
+_TEMPLATES["cpp"] = _TEMPLATES["c"]
+_NO_BEFORE = {"case_statement", "labeled_statement", "ERROR", "comment", "line_comment", "block_comment"}
+
+
+@register("insert_dead_code", "java", "c")
+def insert_dead_code(ctx: TransformContext) -> tuple[str, int] | None:
+    """Insert before a randomly chosen statement of a block (never before a case/label or in damage)."""
+    damage = Damage(ctx.tree)
+    pattern = "(block) @b" if ctx.language == "java" else "(compound_statement) @b"
+    spots = []
+    for block in captures(ctx.language, pattern, ctx.tree.root_node).get("b", []):
+        if block.parent is None or block.parent.type in ("switch_statement", "ERROR"):
+            continue
+        for stmt in block.named_children:
+            if stmt.type in _NO_BEFORE or damage.touches(stmt):
+                continue
+            prev = stmt.prev_named_sibling
+            if prev is not None and damage.touches(prev):
+                continue
+            spots.append(stmt)
+    if not spots:
+        return None
+    stmt = ctx.rng.choice(spots)
+    name = FreshNames(words_in(ctx.source), ctx.rng, ctx.language).fresh()
+    code = ctx.rng.choice(_TEMPLATES[ctx.language]).format(v=name).encode()
+    line_start = ctx.source.rfind(b"\n", 0, stmt.start_byte) + 1
+    own_line = not ctx.source[line_start : stmt.start_byte].strip()
+    sep = b"\n" + line_indent(ctx.source, stmt.start_byte) if own_line else b" "
+    out = apply_edits(ctx.source, [Edit(stmt.start_byte, stmt.start_byte, code + sep)])
+    return out.decode("utf-8", errors="surrogatepass"), 1

@@ -1,0 +1,189 @@
+"""Per-language node vocabulary so one rewrite serves Java, C (and C++, which mirrors C's grammar)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from fidelity.transforms.edits import Damage, captures
+
+
+@dataclass(frozen=True)
+class Syntax:
+    block: str
+    true: str
+    false: str
+    ternary: str
+    for_init: str
+    switch: str
+    declaration: str
+    unary_operand: str
+    comments: tuple[str, ...]
+    loops: frozenset[str]
+    int_type: str
+
+    def comment_query(self) -> str:
+        return " ".join(f"({c}) @c" for c in self.comments)
+
+
+_C_LOOPS = frozenset({"for_statement", "while_statement", "do_statement"})
+SYNTAX: dict[str, Syntax] = {
+    "java": Syntax(
+        block="block",
+        true="true",
+        false="false",
+        ternary="ternary_expression",
+        for_init="init",
+        switch="switch_expression",
+        declaration="local_variable_declaration",
+        unary_operand="operand",
+        comments=("line_comment", "block_comment"),
+        loops=frozenset({*_C_LOOPS, "enhanced_for_statement"}),
+        int_type="int",
+    ),
+    "c": Syntax(
+        block="compound_statement",
+        true="1",
+        false="0",
+        ternary="conditional_expression",
+        for_init="initializer",
+        switch="switch_statement",
+        declaration="declaration",
+        unary_operand="argument",
+        comments=("comment",),
+        loops=_C_LOOPS,
+        int_type="int",
+    ),
+}
+SYNTAX["cpp"] = SYNTAX["c"]
+
+
+def syntax(language: str) -> Syntax:
+    if language not in SYNTAX:
+        raise ValueError(f"No statement syntax table for {language!r}; have {', '.join(sorted(SYNTAX))}")
+    return SYNTAX[language]
+
+
+def else_body(if_node: Node) -> Node | None:
+    """The statement after ``else`` (C/C++ wrap it in an ``else_clause``; Java does not)."""
+    alt = if_node.child_by_field_name("alternative")
+    if alt is not None and alt.type == "else_clause":
+        return alt.named_children[-1] if alt.named_children else None
+    return alt
+
+
+class Comments:
+    """Comment ranges of the input: a rewrite that rebuilds a node from its parts must not drop one."""
+
+    def __init__(self, language: str, root: Node) -> None:
+        found = captures(language, syntax(language).comment_query(), root).get("c", [])
+        self.spans = [(n.start_byte, n.end_byte) for n in found]
+
+    def lost(self, outer: Node, kept: list[Node | None]) -> bool:
+        """True when a comment inside ``outer`` lies outside every node in ``kept``."""
+        keep = [(n.start_byte, n.end_byte) for n in kept if n is not None]
+        for s, e in self.spans:
+            if outer.start_byte <= s < outer.end_byte and not any(a <= s and e <= b for a, b in keep):
+                return True
+        return False
+
+
+def candidates(language: str, pattern: str, root: Node, damage: Damage) -> list[Node]:
+    """Nodes captured as ``@n`` that lie wholly outside damaged regions."""
+    return [n for n in captures(language, pattern, root).get("n", []) if not damage.touches(n)]
+
+
+def inside_loop_or_switch(node: Node, stop: Node, kinds: frozenset[str]) -> bool:
+    """Whether an ancestor of ``node`` below ``stop`` has a type in ``kinds``."""
+    current = node.parent
+    while current is not None and current != stop:
+        if current.type in kinds:
+            return True
+        current = current.parent
+    return False
+
+
+_PURE_LEAVES = {
+    "identifier",
+    "number_literal",
+    "decimal_integer_literal",
+    "hex_integer_literal",
+    "octal_integer_literal",
+    "binary_integer_literal",
+    "decimal_floating_point_literal",
+    "character_literal",
+    "char_literal",
+    "string_literal",
+    "true",
+    "false",
+    "null_literal",
+    "null",
+    "this",
+    "field_identifier",
+}
+_PURE_INNER = {
+    "parenthesized_expression",
+    "field_expression",
+    "field_access",
+    "subscript_expression",
+    "array_access",
+    "unary_expression",
+    "pointer_expression",
+    "binary_expression",
+    "sizeof_expression",
+    "cast_expression",
+    "type_descriptor",
+}
+
+
+def is_pure(node: Node | None, language: str) -> bool:
+    """No side effects and no calls: safe to evaluate twice or in another order.
+
+    Java excludes ``/``, ``%`` and ``+`` (division by zero throws; ``+`` may call ``toString``).
+    """
+    if node is None:
+        return False
+    if node.type in _PURE_LEAVES or node.type.endswith("_type") or node.type == "type_identifier":
+        return True
+    if node.type not in _PURE_INNER:
+        return False
+    if node.type == "binary_expression" and language == "java":
+        op = node.child_by_field_name("operator")
+        if op is None or op.type in ("/", "%", "+"):
+            return False
+    if node.type == "unary_expression":
+        op = node.child(0)
+        if op is None or op.type not in ("-", "+", "!", "~"):
+            return False
+    return all(is_pure(child, language) for child in node.named_children)
+
+
+_PRIMITIVES = {"int", "long", "short", "byte", "char", "float", "double", "boolean"}
+
+
+def java_types(root: Node) -> dict[str, str]:
+    """Name -> declared type text for every Java declaration whose type is unambiguous in the file."""
+    pattern = "(local_variable_declaration) @d (field_declaration) @d (formal_parameter) @d"
+    types: dict[str, str] = {}
+    clashes: set[str] = set()
+    for decl in captures("java", pattern, root).get("d", []):
+        type_node = decl.child_by_field_name("type")
+        if type_node is None:
+            continue
+        type_text = (type_node.text or b"").decode()
+        names = [decl] if decl.type == "formal_parameter" else decl.children_by_field_name("declarator")
+        for owner in names:
+            name = owner.child_by_field_name("name")
+            if name is None:
+                continue
+            declared = type_text + "[]" if owner.child_by_field_name("dimensions") is not None else type_text
+            key = (name.text or b"").decode()
+            if types.get(key, declared) != declared:
+                clashes.add(key)
+            types[key] = declared
+    return {k: v for k, v in types.items() if k not in clashes}
+
+
+def is_primitive(type_text: str | None) -> bool:
+    return type_text in _PRIMITIVES
