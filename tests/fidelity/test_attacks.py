@@ -227,3 +227,29 @@ def test_summarize_counts_over_attacked_examples() -> None:
     assert summary["avg_queries"] == (ok.queries + 1) / 2
     assert summarize([])["asr"] == 0.0
     assert all(isinstance(r, AttackResult) for r in results)
+
+
+@pytest.mark.parametrize("kind", ATTACKS)
+def test_real_renamer_outputs_are_scope_aware_renames(kind: str) -> None:
+    from fidelity.attacks import TransformsRenamer
+    from fidelity.parsing import count_errors, parse
+    from fidelity.transforms import identifiers
+
+    code = "public class A {\n" + SNIPPET.replace("int sum(", "static int sum(") + "\n}"
+    cfg = AttackConfig(max_queries=400, n_candidates=20, batch_size=16, seed=3)
+    pool = CandidatePool(
+        POOL_NAMES, embed=char_ngram_embedder(), is_valid=lambda n: TransformsRenamer().is_valid(n, "java")
+    )
+    attack = {"mhm": MHM, "wir_random": WIRRandom}.get(kind)
+    made = (
+        attack(ZPredictor(), cfg, pool=pool) if attack else ALERT(ZPredictor(), cfg, pool=pool, generations=5)
+    )
+    result = made.attack(code, 1)
+    assert result.success and isinstance(result.adversarial, str)
+    assert count_errors(parse(result.adversarial, "java").root_node) == 0
+    before, after = word_tokens(code), word_tokens(result.adversarial)
+    ids_before, ids_after = set(identifiers(code, "java")), set(identifiers(result.adversarial, "java"))
+    assert len(ids_before) == len(ids_after) and len(before) == len(after)
+    changed = {(x, y) for x, y in zip(before, after, strict=True) if x != y}
+    assert changed and all(x in ids_before and y in ids_after for x, y in changed)
+    assert changed == set(result.mapping)
