@@ -6,6 +6,7 @@ from kd.search.compressor_ga import (
     SpaceRepair,
     TailResampleMutation,
     compressor_fitness,
+    exhaustive_compressor,
     search_compressor,
 )
 from kd.search.space import COMPRESSOR_SPACE, DEFAULT_BASE, Gene, SearchSpace
@@ -20,5 +21,6 @@ __all__ = [
     "SpaceRepair",
     "TailResampleMutation",
     "compressor_fitness",
+    "exhaustive_compressor",
     "search_compressor",
 ]

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from kd.cost import gflops, size_mb
-from kd.search import COMPRESSOR_SPACE, Gene, SearchSpace, compressor_fitness, search_compressor
+from kd.search import (
+    COMPRESSOR_SPACE,
+    Gene,
+    SearchSpace,
+    compressor_fitness,
+    exhaustive_compressor,
+    search_compressor,
+)
 from kd.search.compressor_ga import tail_resample
 from kd.spec import StudentSpec
 
@@ -152,3 +159,33 @@ def test_search_rejects_bad_arguments() -> None:
         search_compressor(0.0)
     with pytest.raises(ValueError, match="crossover_prob"):
         search_compressor(3.0, crossover_prob=1.5)
+
+
+def test_paper_3mb_architecture_is_the_exact_optimum() -> None:
+    # Compressor's published 3 MB student maximises its own fitness over the whole space: a check that our
+    # formulas, space and fitness are the paper's.
+    spec, best = exhaustive_compressor(3.0)
+    assert spec == PAPER_3MB
+    assert best == pytest.approx(compressor_fitness(PAPER_3MB, 3.0))
+    ga = search_compressor(3.0, generations=20, seed=0)
+    assert ga.fitness <= best
+
+
+def test_exhaustive_respects_heads_constraint() -> None:
+    space = SearchSpace(
+        genes=(
+            Gene.int_range("num_attention_heads", 1, 12),
+            Gene.int_range("hidden_size", 16, 64, 4),
+            Gene.int_range("num_hidden_layers", 1, 3),
+            Gene("intermediate_size", (32, 64)),
+        )
+    )
+    spec, best = exhaustive_compressor(0.5, space=space)
+    assert spec.hidden_size % spec.num_attention_heads == 0
+    # Brute force over decoded specs agrees.
+    brute = max(
+        compressor_fitness(space.decode(g), 0.5)
+        for g in np.ndindex(*(space.upper + 1))
+        if space.values(g)["hidden_size"] % space.values(g)["num_attention_heads"] == 0
+    )
+    assert best == pytest.approx(brute)

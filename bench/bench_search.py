@@ -1,0 +1,67 @@
+"""Compressor GA benchmark: time, chosen spec, size and GFLOPs per target size and seed.
+
+Run: `PYTHONPATH=. python bench/bench_search.py [--seeds 5] [--generations 100]`. Prints one row per
+(target, seed); per target, the paper's published architecture scored with the same fitness, and the exact
+optimum of the fitness over all 10.9M genomes of COMPRESSOR_SPACE (vectorised `kd.cost` formulas), so the GA's
+gap to the optimum is visible.
+The GA is Compressor's own, so its result varies a lot with the seed; the table shows by how much.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+from kd.search import compressor_fitness, exhaustive_compressor, search_compressor
+from kd.spec import StudentSpec
+
+PAPER = {
+    3.0: StudentSpec(
+        vocab_size=1000, num_hidden_layers=12, hidden_size=96, num_attention_heads=8, intermediate_size=64
+    ),
+    25.0: StudentSpec(
+        vocab_size=1000, num_hidden_layers=6, hidden_size=432, num_attention_heads=16, intermediate_size=128
+    ),
+    50.0: StudentSpec(
+        vocab_size=6000, num_hidden_layers=6, hidden_size=480, num_attention_heads=16, intermediate_size=576
+    ),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--targets", type=float, nargs="+", default=[0.5, 3.0, 25.0, 50.0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--population", type=int, default=50)
+    parser.add_argument("--generations", type=int, default=100)
+    args = parser.parse_args()
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
+    print(
+        f"{'target':>6} {'seed':>4} {'seconds':>7} {'spec':<24} {'size_mb':>8} {'gflops':>7} {'fitness':>8}"
+    )
+    for target in args.targets:
+        for seed in range(args.seeds):
+            r = search_compressor(target, population=args.population, generations=args.generations, seed=seed)
+            print(
+                f"{target:>6} {seed:>4} {r.seconds:>7.2f} {r.spec.name:<24} {r.size_mb:>8.3f} {r.gflops:>7.3f} "
+                f"{r.fitness:>8.3f}"
+            )
+        if target in PAPER:
+            spec = PAPER[target]
+            print(
+                f"{target:>6} {'paper':>4} {'':>7} {spec.name:<24} {'':>8} {'':>7} {compressor_fitness(spec, target):>8.3f}"
+            )
+        start = time.perf_counter()
+        opt, best = exhaustive_compressor(target)
+        name = opt.name
+        print(
+            f"{target:>6} {'opt':>4} {time.perf_counter() - start:>7.2f} {name:<24} {'':>8} {'':>7} {best:>8.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
