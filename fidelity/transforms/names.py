@@ -63,6 +63,14 @@ def is_identifier(name: object, language: str) -> bool:
     return bool(_IDENT[language].match(name)) and not name.startswith("__")
 
 
+_HARD = {"java": KEYWORDS["java"] - {"var", "yield", "record", "sealed", "permits", "non-sealed"}}
+
+
+def is_renamable(name: str, language: str) -> bool:
+    """An existing name we may rename: any non-keyword identifier (contextual keywords included)."""
+    return bool(_IDENT[language].match(name)) and name not in _HARD.get(language, KEYWORDS[language])
+
+
 def words_in(source: bytes) -> set[str]:
     """Every identifier-like word in the source, strings and comments included (a safe superset)."""
     return {w.decode() for w in set(WORD.findall(source))}

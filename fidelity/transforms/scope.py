@@ -18,7 +18,7 @@ from tree_sitter import Tree
 
 from fidelity.parsing import check_language, parse
 from fidelity.transforms.edits import Damage, Edit, apply_edits
-from fidelity.transforms.names import is_identifier, words_in
+from fidelity.transforms.names import is_identifier, is_renamable, words_in
 
 Kind = Literal["local", "param", "function"]
 Span = tuple[int, int]
@@ -85,7 +85,7 @@ class IdentifierIndex:
     def _resolve(self, analysis: Analysis, blocked: set[str]) -> None:
         scopes: dict[str, list[Span]] = {}
         for b in analysis.bindings:
-            if b.name not in blocked and is_identifier(b.name, self.language):
+            if b.name not in blocked and is_renamable(b.name, self.language):
                 scopes.setdefault(b.name, []).append(b.scope)
                 self.kinds.setdefault(b.name, set()).add(b.kind)
         for offset, name in analysis.fields:  # a member declared inside a local's scope shadows it

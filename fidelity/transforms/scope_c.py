@@ -96,7 +96,7 @@ def _declaration(analysis: Analysis, decl: Node) -> None:
         ident, is_function = declared_name(declarator)
         if ident is None:
             continue
-        if is_function:
+        if is_function or decl.has_error:  # a macro-mangled "declaration" may be a misparse
             analysis.blocked.add(text(ident))
         else:
             span = (start, container.end_byte)

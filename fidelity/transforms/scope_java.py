@@ -128,7 +128,7 @@ def analyze_java(source: bytes, tree: Tree) -> Analysis:
     for tag in ("param", "lambda", "catch", "scoped", "resource", "local", "pattern"):
         for ident in found.get(tag, []):
             scope = _scope(tag, ident)
-            if scope is None:
+            if scope is None or _up(ident, 2).has_error:
                 analysis.blocked.add(text(ident))
             else:
                 analysis.bindings.append(Binding(text(ident), scope[0], scope[1], _span(ident)))
