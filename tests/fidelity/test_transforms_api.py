@@ -1,0 +1,150 @@
+"""The public transforms API: names, errors, statuses, determinism, identifier renaming, corpora."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from fidelity.parsing import count_errors, parse
+from fidelity.transforms import (
+    IdentifierIndex,
+    apply_transform,
+    identifiers,
+    list_transforms,
+    rename_identifiers,
+)
+from tests.conftest import BCB, DEVIGN, needs_shared
+
+REQUIRED = {
+    "rename_local_variables",
+    "rename_parameters",
+    "rename_function",
+    "natural_rename",
+    "insert_dead_code",
+    "for_to_while",
+    "while_to_for",
+    "swap_if_else",
+    "swap_relational_operands",
+    "increment_rewrite",
+    "expand_compound_assignment",
+    "ternary_to_if",
+    "add_braces",
+    "remove_braces",
+    "reformat",
+}
+JAVA = (
+    "int sum(int[] a, int n) {\n    int s = 0;\n    for (int i = 0; i < n; i++) s += a[i];\n    return s;\n}"
+)
+
+
+@pytest.mark.parametrize("language", ["java", "c"])
+def test_list_transforms_is_sorted_and_complete(language: str) -> None:
+    names = list_transforms(language)
+    assert names == sorted(names)
+    assert set(names) >= REQUIRED
+
+
+def test_unknown_names_raise_with_the_valid_options() -> None:
+    with pytest.raises(ValueError, match="rename_parameters"):
+        apply_transform(JAVA, "java", "no_such_transform")
+    with pytest.raises(ValueError, match="java"):
+        apply_transform(JAVA, "cobol", "rename_parameters")
+    with pytest.raises(ValueError, match="expected one of"):
+        list_transforms("cobol")
+
+
+@pytest.mark.parametrize(
+    "code", ["", "   \n", "\x00\x01\x02binary\xff", "}}}}{{{", "hello world this is not code"]
+)
+@pytest.mark.parametrize("language", ["java", "c"])
+def test_not_code_is_parse_error(code: str, language: str) -> None:
+    for name in list_transforms(language):
+        result = apply_transform(code, language, name)
+        assert result.status == "parse_error", (name, result)
+        assert result.code is None and result.reason
+
+
+def test_non_str_input_does_not_raise() -> None:
+    assert apply_transform(b"int f() {}", "c", "reformat").status == "parse_error"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("language", ["java", "c"])
+def test_every_transform_is_deterministic_per_seed(language: str) -> None:
+    for name in list_transforms(language):
+        first = [apply_transform(JAVA, language, name, seed=s) for s in (0, 1, 2)]
+        again = [apply_transform(JAVA, language, name, seed=s) for s in (0, 1, 2)]
+        assert first == again, name
+
+
+def test_seed_changes_the_chosen_names() -> None:
+    outputs = {apply_transform(JAVA, "java", "rename_local_variables", seed=s).code for s in range(6)}
+    assert len(outputs) > 1
+
+
+def test_identifiers_first_occurrence_order_and_exclusions() -> None:
+    code = "int f(int a, Foo b) {\n    int size = b.size();\n    this.x = a;\n    System.out.println(size);\n    return a;\n}"
+    assert identifiers(code, "java") == ["f", "a", "b", "size"]
+    assert identifiers(code, "java", preserve=["a"]) == ["f", "b", "size"]
+    c = "#define N 4\nint g(int n) {\n    int k = N;\nagain:\n    if (k--) goto again;\n    return MAX(n, k);\n}"
+    assert identifiers(c, "c") == ["g", "n", "k"]
+    assert identifiers("", "c") == []
+
+
+def test_rename_identifiers_is_consistent_and_refuses_unsafe_names() -> None:
+    code = "int f(int a, int b) {\n    int t = a + b;\n    return t * a;\n}"
+    assert rename_identifiers(code, "c", {"a": "x", "t": "total"}) == (
+        "int f(int x, int b) {\n    int total = x + b;\n    return total * x;\n}"
+    )
+    assert rename_identifiers(code, "c", {"a": "b"}) is None  # collides with a visible name
+    assert rename_identifiers(code, "c", {"a": "while"}) is None  # keyword
+    assert rename_identifiers(code, "c", {"a": "1x"}) is None  # not an identifier
+    assert rename_identifiers(code, "c", {"a": "z", "b": "z"}) is None  # two bindings, one name
+    assert rename_identifiers(code, "c", {"printf": "z"}) is None  # not a renamable binding
+    assert rename_identifiers(code, "c", {}) == code
+
+
+def test_identifier_index_reuse_is_fast() -> None:
+    index = IdentifierIndex(JAVA, "java")
+    assert index.names == ["sum", "a", "n", "s", "i"]
+    start = time.perf_counter()
+    for k in range(2000):
+        assert index.rename({"s": f"acc{k}"}) is not None
+    assert time.perf_counter() - start < 2.0
+
+
+def _corpus(path: Path, stride: int) -> list[str]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line)["func"] for k, line in enumerate(handle) if k % stride == 0]
+
+
+@needs_shared
+@pytest.mark.slow
+@pytest.mark.parametrize(("language", "folder", "stride"), [("java", BCB, 10), ("c", DEVIGN, 1)])
+def test_corpus_outputs_never_gain_parse_errors(language: str, folder: Path, stride: int) -> None:
+    """Every (sampled) corpus function x every transform re-parses with no new ERROR/MISSING nodes.
+
+    BigCloneBench is sampled every 10th function to stay within the CI budget; set
+    METACOMPRESS_FULL_CORPUS=1 to run all 22,975.
+    """
+    codes = _corpus(folder / "functions.jsonl", 1 if os.environ.get("METACOMPRESS_FULL_CORPUS") else stride)
+    failures: list[str] = []
+    for name in list_transforms(language):
+        counts: Counter[str] = Counter()
+        for code in codes:
+            result = apply_transform(code, language, name)
+            counts[result.status] += 1
+            if result.reason.startswith("transform failed"):
+                failures.append(f"{name}: {result.reason}")
+            if result.ok and result.code is not None:
+                before = count_errors(parse(code, language).root_node)
+                if count_errors(parse(result.code, language).root_node) > before:
+                    failures.append(f"{name}: new parse errors")
+        print(
+            f"{language} {name}: applicable {counts['ok'] / len(codes):.1%} of {len(codes)} ({dict(counts)})"
+        )
+    assert not failures, failures[:5]
