@@ -105,9 +105,9 @@ def test_vocab_size_close_to_request_on_bcb(kind: str) -> None:
 @needs_shared
 def test_unigram_on_bcb() -> None:
     # Unigram training is ~100x slower than BPE, so a smaller corpus and vocabulary.
-    tok = train_tokenizer(_bcb(150), 400, kind="unigram")
+    tok = train_tokenizer(_bcb(100), 400, kind="unigram")
     assert 380 <= tok.get_vocab_size() <= 400
-    text = normalize_whitespace(_bcb(151)[-1]).lower()
+    text = normalize_whitespace(_bcb(101)[-1]).lower()
     assert tok.decode(tok.encode(text).ids) == text
 
 
