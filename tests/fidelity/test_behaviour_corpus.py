@@ -36,7 +36,14 @@ JAVAC = ["-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1", "-proc:none", "-nowa
 
 # (language, program stem, transform, seed or None for every seed) -> why it fails. Each entry is a
 # real, diagnosed bug; the test is xfail(strict=True) so it turns red again once the bug is fixed.
-KNOWN_BUGS: dict[tuple[str, str, str, int | None], str] = {}
+_STRINGIFY = (
+    "bug (scope_c): a local passed to a stringifying macro (STR(value1) with #define STR(x) #x) is "
+    "renamed, so the string it produces changes; names in macro bodies are blocked, macro arguments are not"
+)
+KNOWN_BUGS: dict[tuple[str, str, str, int | None], str] = {
+    ("c", "macros", "rename_local_variables", None): _STRINGIFY,
+    ("c", "macros", "natural_rename", None): _STRINGIFY,
+}
 
 
 @dataclass(frozen=True)
@@ -185,11 +192,11 @@ def _evaluate(language: str, root: Path) -> dict[tuple[str, str, int], Outcome]:
             )
             continue
         built, stdout, error = ran[stem, result.code]
-        problem = (
-            "does not build" if not built else error or ("stdout differs" if stdout != expected[stem] else "")
-        )
+        problem = "does not build" if not built else "fails" if error else ""
+        if not problem and stdout != expected[stem]:
+            problem = "stdout differs"
         if problem:
-            detail = f"{problem}\n{error}\nstdout: {stdout[-500:]!r}\nexpected: {expected[stem]!r}\n"
+            detail = f"{problem}: {error}\nstdout: {stdout[-500:]!r}\nexpected: {expected[stem]!r}\n"
             outcomes[stem, name, seed] = Outcome("ok", False, detail + _diff(sources[stem], result.code))
         else:
             outcomes[stem, name, seed] = Outcome("ok")
