@@ -1,0 +1,195 @@
+"""Benchmark: MHM vs ALERT-style vs WIR-Random against the released Compressor 3 MB clone student.
+
+    python bench/bench_attacks.py --n 100 --max-queries 500      # all three attacks, same pairs, same budget
+
+Prints, side by side: attack success rate over originally-correct pairs, queries per attacked pair,
+identifier/token change rates, wall time and model queries per second. Needs ../shared (BigCloneBench
+test pairs and ``models/compressor-3mb/clone``). Pairs are the first ``--n`` lines of ``test.txt``; the
+first function of each pair is perturbed. The candidate pool is every renamable identifier of
+``--pool-functions`` BigCloneBench functions outside the test set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from tokenizers import Tokenizer
+from transformers import RobertaConfig, RobertaModel
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fidelity.attacks import (  # noqa: E402
+    ALERT,
+    MHM,
+    AttackConfig,
+    CandidatePool,
+    CodeInput,
+    IdentifierAttack,
+    TransformsRenamer,
+    WIRRandom,
+    harvest_names,
+    subtoken_embedder,
+    summarize,
+)
+from fidelity.transforms import identifiers  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
+BLOCK = 400
+
+
+# --- TO BE REPLACED by kd.models.importer (the lead's official Compressor loader) once it lands. ----------
+# Follows shared/models/compressor-3mb/README.md: RobertaModel encoder, <s> vector per function,
+# concatenated pair head out_proj(tanh(dense([h1, h2]))), whitespace-collapsed BPE input of 400 ids.
+class CompressorClone(torch.nn.Module):
+    def __init__(self, directory: Path) -> None:
+        super().__init__()
+        self.encoder = RobertaModel(RobertaConfig.from_pretrained(directory), add_pooling_layer=True)
+        state = torch.load(directory / "model.bin", map_location="cpu", weights_only=True)
+        enc = {k[len("encoder.") :]: v for k, v in state.items() if k.startswith("encoder.")}
+        enc.pop("embeddings.position_ids", None)
+        self.encoder.load_state_dict(enc, strict=True)
+        self.dense = torch.nn.Linear(192, 96)
+        self.out_proj = torch.nn.Linear(96, 2)
+        self.dense.load_state_dict(
+            {"weight": state["classifier.dense.weight"], "bias": state["classifier.dense.bias"]}
+        )
+        self.out_proj.load_state_dict(
+            {"weight": state["classifier.out_proj.weight"], "bias": state["classifier.out_proj.bias"]}
+        )
+        self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        self.eval()
+
+    def ids(self, code: str) -> list[int]:
+        ids = self.tokenizer.encode(" ".join(code.split())).ids[: BLOCK - 2]
+        return [0, *ids, 2]
+
+    @torch.no_grad()
+    def cls(self, codes: Sequence[str], pad_to: int | None = None) -> torch.Tensor:
+        """<s> vectors. Padding only to the longest input (not 400) gives the same vectors: pads are
+        masked out and RoBERTa position ids skip them; ``pad_to=400`` reproduces the README literally."""
+        rows = [self.ids(c) for c in codes]
+        width = pad_to or max(len(r) for r in rows)
+        input_ids = torch.tensor([r + [1] * (width - len(r)) for r in rows])  # (B, width)
+        return self.encoder(input_ids, attention_mask=input_ids != 1).last_hidden_state[:, 0, :]  # (B, 96)
+
+    @torch.no_grad()
+    def head(self, h1: torch.Tensor, h2: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.out_proj(torch.tanh(self.dense(torch.cat([h1, h2], dim=1)))), dim=1)
+
+
+# --- end of the loader to replace ------------------------------------------------------------------------
+
+
+class ClonePredictor:
+    """Predictor protocol over the pair model; each distinct function is encoded once (the README checked
+    that per-function encoding equals the 800-token pair forward), so a query costs one new encode."""
+
+    def __init__(self, model: CompressorClone, cache_size: int = 4096) -> None:
+        self.model, self.cache_size = model, cache_size
+        self.cache: dict[str, torch.Tensor] = {}
+        self.encoded = 0
+
+    def predict(self, inputs: Sequence[CodeInput]) -> torch.Tensor:
+        pairs = [x if isinstance(x, tuple) else (x, x) for x in inputs]
+        todo = list(dict.fromkeys(c for pair in pairs for c in pair if c not in self.cache))
+        if todo:
+            if len(self.cache) + len(todo) > self.cache_size:
+                self.cache.clear()
+            self.encoded += len(todo)
+            self.cache.update(zip(todo, self.model.cls(todo), strict=True))
+        h1 = torch.stack([self.cache[a] for a, _ in pairs])
+        h2 = torch.stack([self.cache[b] for _, b in pairs])
+        return self.model.head(h1, h2)
+
+
+def load_data(n: int, pool_functions: int) -> tuple[list[tuple[str, str]], list[int], list[str]]:
+    data = SHARED / "data" / "bigclonebench"
+    rows = [line.split("\t") for line in (data / "test.txt").read_text().splitlines()[:n]]
+    needed = {i for a, b, _ in rows for i in (a, b)}
+    funcs: dict[str, str] = {}
+    corpus: list[str] = []
+    all_test = {i for line in (data / "test.txt").read_text().splitlines() for i in line.split("\t")[:2]}
+    with (data / "functions.jsonl").open() as fh:
+        for line in fh:
+            item = json.loads(line)
+            if item["idx"] in needed:
+                funcs[item["idx"]] = item["func"]
+            elif item["idx"] not in all_test and len(corpus) < pool_functions:
+                corpus.append(item["func"])
+            if len(funcs) == len(needed) and len(corpus) >= pool_functions:
+                break
+    pairs = [(funcs[a], funcs[b]) for a, b, _ in rows]
+    return pairs, [int(y) for _, _, y in rows], corpus
+
+
+def make_attacks(
+    predictor: ClonePredictor, model: CompressorClone, corpus: list[str], config: AttackConfig
+) -> dict[str, IdentifierAttack]:
+    renamer = TransformsRenamer()
+    names = harvest_names(corpus, lambda code: identifiers(code, "java"))
+    matrix = model.encoder.embeddings.word_embeddings.weight.detach().numpy()
+    embed = subtoken_embedder(lambda s: model.tokenizer.encode(s).ids, matrix)
+    pool = CandidatePool(names, embed=embed, is_valid=lambda n: renamer.is_valid(n, "java"))
+    print(f"candidate pool: {len(pool)} names from {len(corpus)} functions", flush=True)
+    return {
+        "mhm": MHM(predictor, config, renamer, pool=pool),
+        "alert": ALERT(predictor, config, renamer, pool=pool),
+        "wir_random": WIRRandom(predictor, config, renamer, pool=pool),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=100, help="BigCloneBench test pairs (first n of test.txt)")
+    parser.add_argument("--max-queries", type=int, default=500)
+    parser.add_argument("--n-candidates", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--pool-functions", type=int, default=2000)
+    parser.add_argument("--attacks", default="mhm,alert,wir_random")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None, help="write the per-attack summaries as JSON")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    model = CompressorClone(SHARED / "models" / "compressor-3mb" / "clone")
+    predictor = ClonePredictor(model)
+    pairs, labels, corpus = load_data(args.n, args.pool_functions)
+    config = AttackConfig("java", args.max_queries, args.n_candidates, args.batch_size, args.seed, side=0)
+    attacks = make_attacks(predictor, model, corpus, config)
+    summaries: dict[str, dict[str, float]] = {}
+    for name in args.attacks.split(","):
+        predictor.cache.clear()
+        start, encoded = time.perf_counter(), predictor.encoded
+        results = attacks[name].attack_many(pairs, labels)
+        summary = summarize(results)
+        summary["functions_encoded"] = float(predictor.encoded - encoded)
+        summary["wall_seconds"] = time.perf_counter() - start
+        summaries[name] = summary
+        print(f"{name}: " + ", ".join(f"{k}={v:.4g}" for k, v in summary.items()), flush=True)
+    keys = ("n", "n_attacked", "n_success", "asr", "avg_queries", "avg_queries_success", "icr", "tcr")
+    keys += ("wall_seconds", "queries_per_second", "functions_encoded")
+    print(
+        f"\nCompressor 3 MB clone student, {args.n} BCB test pairs, budget {args.max_queries} queries, "
+        f"{args.n_candidates} candidates, {torch.get_num_threads()} CPU threads"
+    )
+    print("| attack | " + " | ".join(keys) + " |")
+    print("|---" * (len(keys) + 1) + "|")
+    for name, summary in summaries.items():
+        print(f"| {name} | " + " | ".join(f"{summary[k]:.4g}" for k in keys) + " |")
+    if args.out:
+        args.out.write_text(
+            json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, **summaries}, indent=2)
+        )
+
+
+if __name__ == "__main__":
+    main()
