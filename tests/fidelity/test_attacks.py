@@ -253,3 +253,25 @@ def test_real_renamer_outputs_are_scope_aware_renames(kind: str) -> None:
     changed = {(x, y) for x, y in zip(before, after, strict=True) if x != y}
     assert changed and all(x in ids_before and y in ids_after for x, y in changed)
     assert changed == set(result.mapping)
+
+
+def test_subtoken_embedder_and_harvest() -> None:
+    from fidelity.attacks.candidates import harvest_names, subtoken_embedder, subtokens
+
+    assert subtokens("getHTTPResponse2") == ["get", "http", "response", "2"]
+    vocab = {"get": 0, "http": 1, "response": 2, "2": 3}
+    matrix = np.eye(4)
+    embed = subtoken_embedder(lambda s: [vocab.get(w, 99) for w in s.split()], matrix)
+    vectors = embed(["getResponse", "get_response", "unknownWord"])
+    assert vectors[0].tolist() == [0.5, 0.0, 0.5, 0.0] == vectors[1].tolist()
+    assert vectors[2].tolist() == [0.0] * 4  # out-of-vocabulary ids are ignored
+
+    def identifiers(code: str) -> list[str]:
+        if "bad" in code:
+            raise ValueError("unparsable")
+        return FakeRenamer().identifiers(code, "java")
+
+    assert harvest_names([SNIPPET, "bad", OTHER], identifiers) == [
+        *FakeRenamer().identifiers(SNIPPET, "java"),
+        *FakeRenamer().identifiers(OTHER, "java"),
+    ]
