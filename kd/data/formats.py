@@ -1,0 +1,176 @@
+"""Readers for the dataset formats users already have (CodeXGLUE BigCloneBench, Devign).
+
+Every reader validates as it goes and raises :class:`DataError` naming the file, the line and
+the offending value, or — when asked with ``on_error="skip"`` — counts and logs the skips.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+log = logging.getLogger(__name__)
+
+OnError = Literal["raise", "skip"]
+_MAX_SHOWN = 5
+
+
+class DataError(ValueError):
+    """A dataset file is missing, malformed or inconsistent. The message names file and line."""
+
+
+@dataclass
+class SkipReport:
+    """Counts of skipped records per reason, with the first few offenders for the log."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, reason: str, where: str) -> None:
+        self.counts[reason] = self.counts.get(reason, 0) + 1
+        shown = self.examples.setdefault(reason, [])
+        if len(shown) < _MAX_SHOWN:
+            shown.append(where)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def summary(self) -> str:
+        return "; ".join(f"{n} × {r} (first: {', '.join(self.examples[r])})" for r, n in self.counts.items())
+
+
+def require_file(path: Path, what: str) -> Path:
+    if not path.is_file():
+        hint = " (a directory was given)" if path.is_dir() else ""
+        raise DataError(f"{what} not found: {path}{hint}")
+    return path
+
+
+def read_jsonl(path: Path, required: Iterable[str], on_error: OnError = "raise",
+               skips: SkipReport | None = None) -> list[dict]:
+    """Read a jsonl file; every record must be an object with the ``required`` keys."""
+    require_file(path, "jsonl file")
+    required = tuple(required)
+    records: list[dict] = []
+    with path.open("r", encoding="utf-8", errors="replace") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{lineno}"
+            problem = _check_record(line, required)
+            if isinstance(problem, str):
+                if on_error == "raise":
+                    raise DataError(f"{where}: {problem}")
+                (skips or SkipReport()).add(problem.split(":")[0], where)
+                continue
+            records.append(problem)
+    return records
+
+
+def _check_record(line: str, required: tuple[str, ...]) -> dict | str:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return f"malformed JSON: {exc.msg} at column {exc.colno}"
+    if not isinstance(obj, dict):
+        return f"malformed record: expected a JSON object, got {type(obj).__name__}"
+    missing = [k for k in required if k not in obj]
+    if missing:
+        return f"missing key: {', '.join(missing)}"
+    return obj
+
+
+def read_functions(path: Path, text_key: str = "func", id_key: str = "idx", on_error: OnError = "raise",
+                   skips: SkipReport | None = None) -> dict[str, dict]:
+    """``functions.jsonl`` → {str(idx): record}. Duplicate ids are an error (first offender named)."""
+    out: dict[str, dict] = {}
+    for rec in read_jsonl(path, (id_key, text_key), on_error, skips):
+        key = str(rec[id_key])
+        if not isinstance(rec[text_key], str):
+            _fail_or_skip(on_error, skips, "non-string code", f"{path} idx {key}")
+            continue
+        if key in out:
+            _fail_or_skip(on_error, skips, "duplicate idx", f"{path} idx {key}")
+            continue
+        out[key] = rec
+    return out
+
+
+def _fail_or_skip(on_error: OnError, skips: SkipReport | None, reason: str, where: str) -> None:
+    if on_error == "raise":
+        raise DataError(f"{where}: {reason}")
+    (skips if skips is not None else SkipReport()).add(reason, where)
+
+
+Pair = tuple[str, str, int]
+
+
+def read_pairs(path: Path, known: set[str] | dict, on_error: OnError = "raise",
+               skips: SkipReport | None = None) -> list[Pair]:
+    """CodeXGLUE pair file: ``idx1<TAB>idx2<TAB>label`` (extra columns ignored)."""
+    require_file(path, "pair file")
+    bad: list[str] = []
+    pairs: list[Pair] = []
+    local = skips if skips is not None else SkipReport()
+    with path.open("r", encoding="utf-8", errors="replace") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            reason = None
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) < 3:
+                reason = f"expected 3 tab-separated columns, got {len(cols)}"
+            elif cols[2].strip() not in ("0", "1"):
+                reason = f"label {cols[2].strip()!r} outside {{0,1}}"
+            else:
+                unknown = [c for c in cols[:2] if c.strip() not in known]
+                if unknown:
+                    reason = f"unknown idx {', '.join(unknown)}"
+            if reason:
+                where = f"{path}:{lineno}"
+                bad.append(f"{where}: {reason}")
+                local.add(reason.split(" ")[0] + " " + reason.split(" ")[1], where)
+                continue
+            pairs.append((cols[0].strip(), cols[1].strip(), int(cols[2])))
+    if bad and on_error == "raise":
+        raise DataError(f"{len(bad)} bad line(s) in {path}; first: " + " | ".join(bad[:_MAX_SHOWN]))
+    if not pairs:
+        raise DataError(f"split {path} is empty (no valid pairs)")
+    return pairs
+
+
+def read_id_list(path: Path, known: set[str] | dict, on_error: OnError = "raise",
+                 skips: SkipReport | None = None) -> list[str]:
+    """One idx per line (Devign split files)."""
+    require_file(path, "split file")
+    ids: list[str] = []
+    bad: list[str] = []
+    local = skips if skips is not None else SkipReport()
+    with path.open("r", encoding="utf-8", errors="replace") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            key = line.strip()
+            if not key:
+                continue
+            if key not in known:
+                bad.append(f"{path}:{lineno}: unknown idx {key}")
+                local.add("unknown idx", f"{path}:{lineno}")
+                continue
+            ids.append(key)
+    if bad and on_error == "raise":
+        raise DataError(f"{len(bad)} bad line(s) in {path}; first: " + " | ".join(bad[:_MAX_SHOWN]))
+    if not ids:
+        raise DataError(f"split {path} is empty (no valid ids)")
+    return ids
+
+
+def check_label(value: object, where: str) -> int:
+    if value in (0, 1) and not isinstance(value, bool):
+        return int(value)  # type: ignore[arg-type]
+    if isinstance(value, str) and value.strip() in ("0", "1"):
+        return int(value)
+    raise DataError(f"{where}: label {value!r} outside {{0,1}}")

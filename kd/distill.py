@@ -1,0 +1,120 @@
+"""DistillationModule: a frozen teacher whose outputs are computed once and cached; a student trains.
+
+The teacher never enters the module's ``state_dict`` (checkpoints hold the student only). Its logits
+on the distillation split are computed once per (teacher, data, preprocessing) and stored under
+``$METACOMPRESS_CACHE/teacher_outputs`` — later fits, resumed fits and other students reuse them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from kd.data.encoding import CodeEncoder
+from kd.models.classifier import CodeClassifier
+from kd.models.inference import predict_logits
+from kd.models.io import load_classifier
+from kd.models.ref import FreshModel, ModelRef
+from kd.modules import ClassifierModule, cache_dir
+
+log = logging.getLogger(__name__)
+
+
+def model_fingerprint(ref: ModelRef) -> str:
+    """Content hash of a local model's files (size + sha256 of weights), or the hub name."""
+    path = Path(ref.source)
+    h = hashlib.sha256(f"{ref.format}|{ref.tokenizer}".encode())
+    if path.is_dir():
+        for f in sorted(path.iterdir()):
+            if f.is_file() and f.suffix in (".bin", ".pt", ".safetensors", ".json"):
+                h.update(f.name.encode())
+                with f.open("rb") as fh:
+                    for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                        h.update(block)
+    else:
+        h.update(ref.source.encode())
+    return h.hexdigest()[:20]
+
+
+class DistillationModule(ClassifierModule):
+    """Base for KD methods: subclasses implement :meth:`distill_loss`."""
+
+    method = "distill"
+    train_split = "distill"
+
+    def __init__(self, teacher: ModelRef, student: FreshModel | ModelRef, task: str = "clone", lr: float = 1e-4,
+                 weight_decay: float = 0.0, warmup_ratio: float = 0.1, teacher_batch_size: int = 64,
+                 export_dir: str | None = None) -> None:
+        super().__init__(task, lr, weight_decay, warmup_ratio, export_dir)
+        self.teacher_ref = teacher
+        self.student_ref = student
+        self.teacher_batch_size = teacher_batch_size
+        self._teacher: list[CodeClassifier] = []  # a list keeps it out of state_dict / parameters
+        self._teacher_tokenizer: Any = None
+        self.teacher_logits: torch.Tensor | None = None
+        self.teacher_forward_passes = 0  # examples the teacher encoded in this process (tests, benchmarks)
+
+    # -- teacher -----------------------------------------------------------------------------------
+    def teacher(self) -> tuple[CodeClassifier, Any]:
+        if not self._teacher:
+            loaded = load_classifier(self.teacher_ref.source, self.n_inputs, self.teacher_ref.format,
+                                     self.teacher_ref.tokenizer)
+            loaded.model.eval().requires_grad_(False)
+            self._teacher.append(loaded.model)
+            self._teacher_tokenizer = loaded.tokenizer
+        return self._teacher[0], self._teacher_tokenizer
+
+    def teacher_predict(self, examples: list[tuple[str, ...]], max_length: int, desc: str = "teacher") -> torch.Tensor:
+        model, tok = self.teacher()
+        self.teacher_forward_passes += len({t for ex in examples for t in ex})
+        return predict_logits(model, CodeEncoder(tok, max_length), examples, self.teacher_batch_size,
+                              progress=True, desc=desc)
+
+    def cached_teacher_logits(self, split_name: str) -> torch.Tensor:
+        dm = self._datamodule()
+        split = dm.split(split_name)
+        _, tok = self.teacher()
+        enc = CodeEncoder(tok, dm.max_length)
+        key = f"{model_fingerprint(self.teacher_ref)}-{split.fingerprint()}-{enc.fingerprint()}"
+        path = cache_dir("teacher_outputs") / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.pt"
+        if path.is_file():
+            logits = torch.load(path, map_location="cpu", weights_only=True)
+            if logits.shape[0] == len(split):
+                log.info("teacher outputs: cache hit %s", path)
+                return logits
+        examples = [split.texts(i) for i in range(len(split))]
+        logits = self.teacher_predict(examples, dm.max_length, desc=f"teacher on {split_name}")
+        tmp = path.with_suffix(".tmp")
+        torch.save(logits, tmp)
+        tmp.replace(path)  # atomic: an interrupted run never leaves a truncated cache file
+        return logits
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def configure_model(self) -> None:
+        if self.model is None:
+            self.model, self.tokenizer = self.build(self.student_ref)
+
+    def on_fit_start(self) -> None:
+        self.teacher_logits = self.cached_teacher_logits(self.train_split)
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        assert self.teacher_logits is not None
+        t_logits = self.teacher_logits[batch["index"].cpu()].to(self.device)
+        s_logits = self(batch["input_ids"], batch["attention_mask"])
+        loss = self.distill_loss(s_logits, t_logits, batch["labels"])
+        n = len(batch["labels"])
+        self.log("train/loss", loss, prog_bar=True, batch_size=n)
+        agree = (s_logits.argmax(-1) == t_logits.argmax(-1)).float().mean()
+        self.log("train/teacher_agreement", agree, batch_size=n)
+        return loss
+
+    def distill_loss(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor,
+                     labels: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def mlflow_tags(self) -> dict[str, str]:
+        return {**super().mlflow_tags(), "kd.teacher": self.teacher_ref.source}

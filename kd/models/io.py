@@ -1,0 +1,139 @@
+"""Building, saving and loading classifiers: hub names, local HF dirs, our model dirs, Compressor files.
+
+Formats (``detect_format``):
+- ``metacompress``: a directory with ``metacompress.json`` (written by :func:`save_model_dir`).
+- ``compressor``: a directory with ``model.bin`` + ``config.json`` + ``tokenizer.json`` in the
+  Compressor release layout (see ``import_compressor``).
+- ``hf``: anything ``transformers.AutoModel.from_pretrained`` takes (hub name or local directory);
+  the head is newly initialised — this is how a teacher starts fine-tuning.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import torch
+from tokenizers import Tokenizer
+from transformers import AutoConfig, AutoModel, PretrainedConfig, RobertaConfig, RobertaModel
+
+from kd.data.encoding import load_backend_tokenizer
+from kd.models.classifier import CodeClassifier
+
+Format = Literal["auto", "hf", "metacompress", "compressor"]
+META = "metacompress.json"
+
+
+@dataclass
+class LoadedModel:
+    model: CodeClassifier
+    tokenizer: Tokenizer
+    source: str
+    format: str
+
+
+def detect_format(source: str | Path) -> str:
+    path = Path(source)
+    if (path / META).is_file():
+        return "metacompress"
+    if (path / "model.bin").is_file() and (path / "tokenizer.json").is_file() and (path / "config.json").is_file():
+        return "compressor"
+    return "hf"
+
+
+def load_classifier(source: str | Path, n_inputs: int, format: Format = "auto",
+                    tokenizer: str | None = None) -> LoadedModel:
+    """Load any supported model as a :class:`CodeClassifier` with its tokenizer."""
+    fmt = detect_format(source) if format == "auto" else format
+    if fmt == "metacompress":
+        loaded = load_model_dir(Path(source))
+        if loaded.model.n_inputs != n_inputs:
+            raise ValueError(f"{source} was saved for n_inputs={loaded.model.n_inputs}, expected {n_inputs}")
+    elif fmt == "compressor":
+        loaded = import_compressor(Path(source))
+    elif fmt == "hf":
+        loaded = from_pretrained(str(source), n_inputs)
+    else:
+        raise ValueError(f"unknown model format {format!r}; expected auto, hf, metacompress or compressor")
+    if tokenizer is not None:
+        loaded.tokenizer = load_backend_tokenizer(tokenizer)
+    return loaded
+
+
+def from_pretrained(name_or_path: str, n_inputs: int, num_labels: int = 2) -> LoadedModel:
+    """A hub or local HF encoder (e.g. ``microsoft/codebert-base``) with a fresh head."""
+    encoder = AutoModel.from_pretrained(name_or_path, trust_remote_code=False, add_pooling_layer=False)
+    tok = load_backend_tokenizer(name_or_path)
+    return LoadedModel(CodeClassifier(encoder, n_inputs, num_labels), tok, name_or_path, "hf")
+
+
+def from_config(config: PretrainedConfig | dict, n_inputs: int, tokenizer: Tokenizer,
+                num_labels: int = 2) -> CodeClassifier:
+    """Random-init encoder from a config (a student, or a teacher trained from scratch)."""
+    if isinstance(config, dict):
+        config = RobertaConfig(**config)
+    encoder = AutoModel.from_config(config, add_pooling_layer=False)
+    return CodeClassifier(encoder, n_inputs, num_labels)
+
+
+def save_model_dir(model: CodeClassifier, tokenizer: Tokenizer, directory: Path, extra: dict | None = None) -> Path:
+    """Self-contained model directory: encoder config, weights (safetensors-free torch file), tokenizer."""
+    directory.mkdir(parents=True, exist_ok=True)
+    model.encoder.config.to_json_file(str(directory / "config.json"))
+    torch.save(model.state_dict(), directory / "model.pt")
+    tokenizer.save(str(directory / "tokenizer.json"))
+    meta = {"n_inputs": model.n_inputs, "num_labels": model.num_labels,
+            "dropout": model.classifier.dropout.p, "positive_index": 1, **(extra or {})}
+    (directory / META).write_text(json.dumps(meta, indent=2))
+    return directory
+
+
+def load_model_dir(directory: Path) -> LoadedModel:
+    meta = json.loads((directory / META).read_text())
+    config = AutoConfig.from_pretrained(str(directory), trust_remote_code=False)
+    tok = Tokenizer.from_file(str(directory / "tokenizer.json"))
+    model = from_config(config, int(meta["n_inputs"]), tok, int(meta.get("num_labels", 2)))
+    state = torch.load(directory / "model.pt", map_location="cpu", weights_only=True)
+    model.load_state_dict(state)
+    return LoadedModel(model, tok, str(directory), "metacompress")
+
+
+def import_compressor(directory: Path) -> LoadedModel:
+    """Import a released Compressor student (``model.bin`` state dict, RobertaConfig, BPE tokenizer).
+
+    Clone layout: ``encoder.*`` (RobertaModel with an unused pooler) + ``classifier.{dense,out_proj}``
+    (pair head). Vulnerability layout: ``encoder.roberta.*`` + ``encoder.classifier.*`` (a
+    RobertaForSequenceClassification). In the vulnerability release logit 0 is the *vulnerable*
+    score; the output rows are swapped here so index 1 is positive, as everywhere in this project.
+    """
+    config = RobertaConfig.from_json_file(str(directory / "config.json"))
+    state = torch.load(directory / "model.bin", map_location="cpu", weights_only=True)
+    tok = Tokenizer.from_file(str(directory / "tokenizer.json"))
+    if any(k.startswith("encoder.roberta.") for k in state):
+        enc_state = {k.removeprefix("encoder.roberta."): v for k, v in state.items() if k.startswith("encoder.roberta.")}
+        head_state = {k.removeprefix("encoder.classifier."): v for k, v in state.items()
+                      if k.startswith("encoder.classifier.")}
+        n_inputs, swap = 1, True
+    elif "classifier.dense.weight" in state:
+        enc_state = {k.removeprefix("encoder."): v for k, v in state.items()
+                     if k.startswith("encoder.") and not k.startswith("encoder.pooler.")}
+        head_state = {k.removeprefix("classifier."): v for k, v in state.items() if k.startswith("classifier.")}
+        n_inputs, swap = 2, False
+    else:
+        raise ValueError(f"{directory / 'model.bin'}: not a Compressor clone or vulnerability state dict "
+                         f"(first keys: {', '.join(list(state)[:4])})")
+    enc_state.pop("embeddings.position_ids", None)
+    encoder = RobertaModel(config, add_pooling_layer=False)
+    encoder.load_state_dict(enc_state, strict=True)
+    model = CodeClassifier(encoder, n_inputs, int(config.num_labels))
+    if swap:
+        head_state["out_proj.weight"] = head_state["out_proj.weight"].flip(0)
+        head_state["out_proj.bias"] = head_state["out_proj.bias"].flip(0)
+    model.classifier.load_state_dict(head_state, strict=True)
+    return LoadedModel(model.eval(), tok, str(directory), "compressor")
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

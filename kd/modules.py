@@ -1,0 +1,190 @@
+"""Base LightningModule for code classifiers: model building, metrics, optimiser, export, MLflow tags."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from tokenizers import Tokenizer
+from torchmetrics import MetricCollection
+from torchmetrics.classification import BinaryAccuracy, BinaryF1Score, BinaryPrecision, BinaryRecall
+from transformers import get_linear_schedule_with_warmup
+
+from kd import cost
+from kd.data.encoding import CodeEncoder, load_backend_tokenizer
+from kd.models.classifier import CodeClassifier
+from kd.models.io import from_config, load_classifier, save_model_dir
+from kd.models.ref import FreshModel, ModelRef
+from kd.spec import StudentSpec
+
+log = logging.getLogger(__name__)
+TASK_INPUTS = {"clone": 2, "vulnerability": 1}
+
+
+def n_inputs_for(task: str) -> int:
+    if task not in TASK_INPUTS:
+        raise ValueError(f"Unknown task {task!r}; expected one of {', '.join(TASK_INPUTS)}")
+    return TASK_INPUTS[task]
+
+
+def _metrics(prefix: str) -> MetricCollection:
+    return MetricCollection({"acc": BinaryAccuracy(), "f1": BinaryF1Score(), "precision": BinaryPrecision(),
+                             "recall": BinaryRecall()}, prefix=prefix)
+
+
+class ClassifierModule(L.LightningModule):
+    """Holds ``self.model`` (a :class:`CodeClassifier`) and ``self.tokenizer``; subclasses define the loss.
+
+    The model is built in :meth:`configure_model` — after the datamodule is known (a fresh student
+    may train its vocabulary on the training code) and before a checkpoint is restored.
+    """
+
+    method: str = "classifier"
+    train_split: str = "train"
+
+    def __init__(self, task: str, lr: float, weight_decay: float, warmup_ratio: float,
+                 export_dir: str | None) -> None:
+        super().__init__()
+        self.task = task
+        self.n_inputs = n_inputs_for(task)
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.export_dir = export_dir
+        self.model: CodeClassifier | None = None
+        self.tokenizer: Tokenizer | None = None
+        self.val_metrics = _metrics("val/")
+        self.test_metrics = _metrics("test/")
+
+    # -- building --------------------------------------------------------------------------------
+    def build(self, ref: ModelRef | FreshModel) -> tuple[CodeClassifier, Tokenizer]:
+        if isinstance(ref, ModelRef):
+            loaded = load_classifier(ref.source, self.n_inputs, ref.format, ref.tokenizer)
+            return loaded.model, loaded.tokenizer
+        tok = self._fresh_tokenizer(ref)
+        spec = ref.spec
+        if tok.get_vocab_size() != spec.vocab_size:
+            log.info("vocab_size %d → %d (the tokenizer's size)", spec.vocab_size, tok.get_vocab_size())
+            spec = spec.replace(vocab_size=tok.get_vocab_size())
+        return from_config(spec.to_roberta_config(), self.n_inputs, tok), tok
+
+    def _fresh_tokenizer(self, ref: FreshModel) -> Tokenizer:
+        if ref.tokenizer != "train":
+            return load_backend_tokenizer(ref.tokenizer)
+        from kd.tokenization import train_tokenizer
+
+        dm = self._datamodule()
+        split = dm.split(self.train_split)  # type: ignore[arg-type]
+        texts = [split.functions[f] for f in split.function_ids()]
+        key = hashlib.sha256(f"{split.fingerprint()}-{ref.spec.vocab_size}-{ref.spec.tokenizer}".encode())
+        cache = cache_dir("tokenizers") / f"{key.hexdigest()[:20]}.json"
+        if cache.is_file():
+            return Tokenizer.from_file(str(cache))
+        tok = train_tokenizer(texts, ref.spec.vocab_size, kind=ref.spec.tokenizer)
+        tok.save(str(cache))
+        return tok
+
+    def _datamodule(self) -> Any:
+        dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        if dm is None:
+            raise RuntimeError("this module needs a datamodule (pass `data:` in the config)")
+        if getattr(dm, "task", self.task) != self.task:
+            raise ValueError(f"model task {self.task!r} does not match datamodule task {dm.task!r}")
+        return dm
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        assert self.model is not None, "model not built; call configure_model()"
+        return self.model(input_ids, attention_mask)
+
+    # -- evaluation ------------------------------------------------------------------------------
+    def _eval_step(self, batch: dict[str, torch.Tensor], metrics: MetricCollection, prefix: str) -> None:
+        logits = self(batch["input_ids"], batch["attention_mask"])
+        self.log(f"{prefix}loss", F.cross_entropy(logits, batch["labels"]), batch_size=len(batch["labels"]))
+        metrics.update(logits.softmax(-1)[:, 1], batch["labels"])
+        self.log_dict(metrics, batch_size=len(batch["labels"]))
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._eval_step(batch, self.val_metrics, "val/")
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._eval_step(batch, self.test_metrics, "test/")
+
+    def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self(batch["input_ids"], batch["attention_mask"]).softmax(-1)
+
+    # -- optimisation ----------------------------------------------------------------------------
+    def configure_optimizers(self) -> Any:
+        assert self.model is not None
+        decay, no_decay = [], []
+        for name, p in self.model.named_parameters():
+            (no_decay if p.ndim < 2 or "LayerNorm" in name else decay).append(p)
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": self.weight_decay},
+                                 {"params": no_decay, "weight_decay": 0.0}], lr=self.lr)
+        total = max(1, int(self.trainer.estimated_stepping_batches))
+        sched = get_linear_schedule_with_warmup(opt, int(self.warmup_ratio * total), total)
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    # -- tracking & export -----------------------------------------------------------------------
+    def trained_model_tags(self) -> dict[str, str]:
+        assert self.model is not None
+        params = cost.actual_param_count(self.model)
+        try:
+            spec = StudentSpec.from_roberta_config(self.model.encoder.config)
+            gfl = f"{cost.gflops(spec):.4f}"
+        except (ValueError, TypeError) as exc:
+            log.info("GFLOPs not computed for this encoder: %s", exc)
+            gfl = "n/a"
+        return {"kd.student_params": str(params), "kd.student_size_mb": f"{params * 4 / 1e6:.3f}",
+                "kd.student_gflops": gfl}
+
+    def mlflow_tags(self) -> dict[str, str]:
+        return {"kd.method": self.method, "kd.task": self.task, **self.trained_model_tags()}
+
+    def encoder_for_model(self, max_length: int = 400) -> CodeEncoder:
+        assert self.tokenizer is not None
+        return CodeEncoder(self.tokenizer, max_length)
+
+    def export(self, directory: Path, state_dict_path: str | None = None) -> Path:
+        """Write the trained model (best checkpoint's weights when given) as a metacompress model dir."""
+        assert self.model is not None and self.tokenizer is not None
+        if state_dict_path:
+            ckpt = torch.load(state_dict_path, map_location="cpu", weights_only=True)
+            state = {k.removeprefix("model."): v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
+            self.model.load_state_dict(state)
+        return save_model_dir(self.model, self.tokenizer, directory, {"method": self.method, "task": self.task})
+
+    def on_fit_end(self) -> None:
+        if self.export_dir and self.trainer.is_global_zero:
+            best = getattr(self.trainer.checkpoint_callback, "best_model_path", None) or None
+            path = self.export(Path(self.export_dir), best)
+            log.info("exported %s model to %s", self.method, path)
+
+
+def plain_hparams(values: dict[str, Any]) -> dict[str, Any]:
+    """Dataclasses → dicts, so checkpoints hold only primitives (loadable with ``weights_only=True``)."""
+    import dataclasses
+
+    def conv(v: Any) -> Any:
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            return {"class": type(v).__name__, **{k: conv(x) for k, x in dataclasses.asdict(v).items()}}
+        if isinstance(v, dict):
+            return {k: conv(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [conv(x) for x in v]
+        return v
+
+    return {k: conv(v) for k, v in values.items() if k not in ("self", "__class__")}
+
+
+def cache_dir(kind: str) -> Path:
+    import os
+
+    root = Path(os.environ.get("METACOMPRESS_CACHE", Path.home() / ".cache" / "metacompress"))
+    path = root / kind
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,135 @@
+"""MLflow tracking: a local sqlite store under ``mlruns/``, run tags, config artifact, resumable runs.
+
+Recent MLflow releases refuse the plain file store by default, so the default tracking URI is
+``sqlite:///mlruns/mlflow.db`` (artifacts in ``mlruns/artifacts``). ``MLFLOW_TRACKING_URI`` or the
+logger's ``tracking_uri`` point it at a server instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.cli import SaveConfigCallback
+from lightning.pytorch.loggers import MLFlowLogger
+
+log = logging.getLogger(__name__)
+RUN_ID_KEY = "mlflow_run_id"
+
+
+def default_tracking_uri(root: str | Path = "mlruns") -> str:
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env:
+        return env
+    path = Path(root).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path / 'mlflow.db'}"
+
+
+def default_artifact_location(root: str | Path = "mlruns") -> str:
+    return (Path(root).resolve() / "artifacts").as_uri()
+
+
+class KDMLFlowLogger(MLFlowLogger):
+    """MLFlowLogger with this project's defaults and exact resume.
+
+    When ``run_id`` names an existing run (a resumed fit), steps already recorded for a metric are
+    not logged again, so a resumed run has neither gaps nor duplicated steps.
+    """
+
+    def __init__(self, experiment_name: str = "metacompress", run_name: str | None = None,
+                 tracking_uri: str | None = None, run_id: str | None = None, tags: dict[str, Any] | None = None,
+                 artifact_location: str | None = None) -> None:
+        super().__init__(experiment_name=experiment_name, run_name=run_name,
+                         tracking_uri=tracking_uri or default_tracking_uri(), tags=tags,
+                         artifact_location=artifact_location or default_artifact_location(), run_id=run_id,
+                         synchronous=True)
+        self._last_step: dict[str, int] | None = None
+        self._resumed = run_id is not None
+
+    def _recorded_steps(self) -> dict[str, int]:
+        if self._last_step is None:
+            self._last_step = {}
+            if self._resumed:
+                client = self.experiment
+                for key in client.get_run(self.run_id).data.metrics:
+                    history = client.get_metric_history(self.run_id, key)
+                    self._last_step[key] = max((m.step for m in history), default=-1)
+                client.update_run(self.run_id, status="RUNNING")
+        return self._last_step
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        recorded = self._recorded_steps()
+        if recorded and step is not None:
+            metrics = {k: v for k, v in metrics.items() if step > recorded.get(k, -1)}
+            if not metrics:
+                return
+        super().log_metrics(metrics, step)
+
+
+class RunInfoCallback(L.Callback):
+    """Sets the ``kd.*`` tags from the module and stores the MLflow run id in every checkpoint."""
+
+    def _tag(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        tags = getattr(pl_module, "mlflow_tags", lambda: {})()
+        for logger in trainer.loggers:
+            if isinstance(logger, MLFlowLogger) and tags:
+                for k, v in tags.items():
+                    logger.experiment.set_tag(logger.run_id, k, v)
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._tag(trainer, pl_module)
+
+    def on_test_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._tag(trainer, pl_module)
+
+    def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.state.fn == "validate":
+            self._tag(trainer, pl_module)
+
+    def on_save_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict) -> None:
+        for logger in trainer.loggers:
+            if isinstance(logger, MLFlowLogger):
+                checkpoint[RUN_ID_KEY] = logger.run_id
+
+
+class MLflowSaveConfig(SaveConfigCallback):
+    """Also logs the fully resolved config as an MLflow artifact (``config.yaml``).
+
+    With an sqlite/server store ``trainer.log_dir`` is None, so the local copy goes to
+    ``trainer.default_root_dir/config.yaml`` instead of Lightning's log dir.
+    """
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        if self.already_saved:
+            return
+        if trainer.log_dir is not None:
+            super().setup(trainer, pl_module, stage)
+            return
+        if trainer.is_global_zero:
+            root = Path(trainer.default_root_dir)
+            root.mkdir(parents=True, exist_ok=True)
+            self.parser.save(self.config, root / self.config_filename, skip_none=False, overwrite=True,
+                             multifile=False)
+            self.save_config(trainer, pl_module, stage)
+        self.already_saved = True
+
+    def save_config(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        for logger in trainer.loggers:
+            if not isinstance(logger, MLFlowLogger):
+                continue
+            text = self.parser.dump(self.config, skip_none=False)
+            logger.experiment.log_text(logger.run_id, text, "config.yaml")
+
+
+def run_id_from_checkpoint(path: str | Path) -> str | None:
+    """The MLflow run id stored by :class:`RunInfoCallback` (None for foreign checkpoints)."""
+    import torch
+
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    value = ckpt.get(RUN_ID_KEY)
+    return str(value) if value else None
