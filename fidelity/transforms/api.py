@@ -15,6 +15,11 @@ from fidelity.transforms.scope import cached_index
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _PUNCTUATION = re.compile(r"[;{}()=]")
 MIN_STRUCTURED = 0.3  # Devign's macro-mangled C stays above this; prose and markup fall below
+# Renames swap identifier tokens for fresh non-keyword identifiers: the token stream keeps its shape,
+# so the parse cannot gain errors and the (costly) verification re-parse is skipped for them.
+TOKEN_PRESERVING = frozenset(
+    {"rename_local_variables", "rename_parameters", "rename_function", "natural_rename"}
+)
 
 
 def list_transforms(language: str) -> list[str]:
@@ -89,6 +94,8 @@ def apply_transform(
     if produced is None or produced[1] <= 0 or produced[0] == code:
         return result("not_applicable", reason=f"no {name} site outside damaged regions")
     out, sites = produced
+    if name in TOKEN_PRESERVING:
+        return result("ok", out, sites)
     before = count_errors(tree.root_node)
     after = count_errors(parse(out, language).root_node)
     if after > before:

@@ -90,7 +90,11 @@ def remove_braces(ctx: TransformContext) -> tuple[str, int] | None:
         if block.type != syn.block or len(inner) != 1 or prev is None or comments.lost(block, []):
             continue
         stmt = inner[0]
-        if stmt.type in (syn.declaration, "class_declaration", "declaration", "local_variable_declaration"):
+        if stmt.type.startswith("preproc") or stmt.type in (
+            syn.declaration,
+            "class_declaration",
+            "declaration",
+        ):
             continue
         has_else = owner.type == "if_statement" and else_body(owner) is not None
         if has_else and block == owner.child_by_field_name("consequence") and stmt.type in _OPEN_ENDED:

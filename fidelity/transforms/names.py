@@ -60,6 +60,8 @@ def is_identifier(name: object, language: str) -> bool:
     """A syntactically valid, non-reserved identifier in ``language`` (no library names either)."""
     if not isinstance(name, str) or name in KEYWORDS[language] or name in LIBRARY[language]:
         return False
+    if language in ("c", "cpp") and name.endswith("_t"):
+        return False  # tree-sitter lexes many ``*_t`` names (size_t, uint8_t) as primitive types
     return bool(_IDENT[language].match(name)) and not name.startswith("__")
 
 
