@@ -48,11 +48,13 @@ class DemoStats:
 
 
 def _distinct(render: Callable[[], str], seen: set[str], what: str) -> str:
-    """Draw renderings until one is new: duplicate texts would leak between splits."""
+    """Draw renderings until one is new even after whitespace normalisation (as CodeXGLUE models apply):
+    duplicate texts would leak between splits."""
     for _ in range(_MAX_TRIES):
         text = render()
-        if text not in seen:
-            seen.add(text)
+        key = " ".join(text.split())
+        if key not in seen:
+            seen.add(key)
             return text
     raise RuntimeError(f"Could not draw a distinct {what} in {_MAX_TRIES} tries; use fewer functions")
 
@@ -93,7 +95,7 @@ def _sample_pairs(
         if made < count:
             raise ValueError(
                 f"Only {made} distinct {'clone' if label else 'non-clone'} pairs fit the {split} split, "
-                f"{count} requested: raise n_functions_per_family or lower n_{split}_pairs"
+                f"{count} requested: raise n_functions_per_family (--java-per-family) or lower n_{split}_pairs (--pairs)"
             )
     rng.shuffle(rows)
     return rows
@@ -309,10 +311,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--java-per-family", type=int, default=32, help="Java functions per task family")
     parser.add_argument("--c-functions", type=int, default=1008, help="number of C functions")
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        nargs=4,
+        default=(2000, 2000, 300, 400),
+        metavar=("TRAIN", "UNLABELED", "VALID", "TEST"),
+    )
     args = parser.parse_args(argv)
     root = resolve_root(args.out)
     try:
-        clone = generate_clone_demo(root / "bigclonebench", args.java_per_family, seed=args.seed)
+        clone = generate_clone_demo(root / "bigclonebench", args.java_per_family, args.seed, *args.pairs)
         vuln = generate_vulnerability_demo(root / "devign", args.c_functions, seed=args.seed)
     except ValueError as err:
         parser.error(str(err))

@@ -25,7 +25,6 @@ C_PRELUDE = r"""#include <stdio.h>
 #define DEMO_LOG(...) fprintf(stderr, __VA_ARGS__)
 #define DEMO_ERROR(e) (-(e))
 #define DEMO_DEFAULT_FLAGS 0x3u
-#define av_unused __attribute__((unused))
 #define av_malloc(size) malloc(size)
 #define av_free(ptr) free(ptr)
 #define g_malloc(size) malloc(size)
@@ -205,7 +204,7 @@ QUALIFIERS = ("", "", "static ", "static ", "static inline ")
 FILLERS = (
     r"""DEMO_LOG("%s: enter\n", __func__);""",
     r"static int $cnt; $cnt++;",
-    r"av_unused int $unused = 0;",
+    r"int $unused = 0; (void)$unused;",
     r"""if (demo_trace_enabled) DEMO_LOG("trace %d\n", __LINE__);""",
     r"unsigned $flags = DEMO_DEFAULT_FLAGS; (void)$flags;",
 )
