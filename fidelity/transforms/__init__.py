@@ -19,7 +19,7 @@ from fidelity.transforms.api import apply_transform, identifiers, list_transform
 from fidelity.transforms.base import TransformContext, Transformed, register, registry
 from fidelity.transforms.scope import IdentifierIndex, cached_index
 
-_SHARED = ("loops", "conditionals", "operators", "braces", "dead_code", "layout")
+_SHARED = ("loops", "conditionals", "switches", "operators", "braces", "dead_code", "layout")
 for _name in _SHARED:
     if importlib.util.find_spec(f"{__name__}.{_name}") is not None:
         importlib.import_module(f"{__name__}.{_name}")

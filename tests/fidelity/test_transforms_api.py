@@ -33,6 +33,7 @@ REQUIRED = {
     "increment_rewrite",
     "expand_compound_assignment",
     "ternary_to_if",
+    "switch_to_if",
     "add_braces",
     "remove_braces",
     "reformat",

@@ -54,6 +54,11 @@ CASES = [
         "static int f(AVCodecContext *avctx)\n{\n    int ret = 0;\n    DECLARE_ALIGNED(16, uint8_t, buf)[64];\n    ret = avctx->width + buf[0];\n    return ret;\n}",
         "static int f(AVCodecContext *avctx)\n{\n    int token = 0;\n    DECLARE_ALIGNED(16, uint8_t, buf)[64];\n    token = avctx->width + buf[0];\n    return token;\n}",
     ),
+    (  # a macro constant as a case value is fine in C
+        "switch_to_if",
+        "int f(int x) {\n    int y;\n    switch (x) {\n    case FOO:\n        y = 1;\n        break;\n    default:\n        return -1;\n    }\n    return y;\n}",
+        "int f(int x) {\n    int y;\n    if (x == FOO) {\n        y = 1;\n    } else {\n        return -1;\n    }\n    return y;\n}",
+    ),
     (
         "natural_rename",
         "int f(char *buf, int len) {\n    int idx = 0;\n    return buf[idx] + len;\n}",

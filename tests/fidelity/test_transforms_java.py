@@ -79,6 +79,13 @@ CASES = [
         "void f(int n) {\n    int i = 0;\n    i++;\n    n = i++;\n}",
         "void f(int n) {\n    int i = 0;\n    i += 1;\n    n = i++;\n}",
     ),
+    (  # stacked labels merge; a break inside a nested loop stays; default becomes the else
+        "switch_to_if",
+        "int f(int x) {\n    int y = 0;\n    switch (x) {\n        case 1:\n        case 2:\n            y = 10;\n            break;\n"
+        "        case 3:\n            for (;;) { break; }\n            break;\n        default:\n            y = -1;\n    }\n    return y;\n}",
+        "int f(int x) {\n    int y = 0;\n    if (x == 1 || x == 2) {\n        y = 10;\n    } else if (x == 3) {\n        for (;;) { break; }\n"
+        "    } else {\n        y = -1;\n    }\n    return y;\n}",
+    ),
     (
         "insert_dead_code",
         "int f(int a) {\n    return a;\n}",
@@ -113,6 +120,15 @@ def test_java_transform_exact_output(name: str, code: str, expected: str) -> Non
         ("expand_compound_assignment", "void f(short s, char c) {\n    s += 1;\n    c -= 2;\n}"),
         ("rename_local_variables", "int f(int a) {\n    return a;\n}"),
         ("ternary_to_if", "Integer f(boolean c) {\n    return c ? 1 : null;\n}"),  # unboxing NPE
+        (
+            "switch_to_if",
+            "void f(int x) {\n    switch (x) {\n        case 1: g();\n        case 2: h(); break;\n    }\n}",
+        ),  # fall-through
+        ("switch_to_if", "void f(Color c) {\n    switch (c) { case RED: g(); break; }\n}"),  # enum constant
+        (
+            "switch_to_if",
+            "void f(int x) {\n    switch (x) { case 1: if (x > 0) break; g(); break; }\n}",
+        ),  # inner break
     ],
 )
 def test_java_not_applicable(name: str, code: str) -> None:
