@@ -41,6 +41,8 @@ class KDCLI(LightningCLI):
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.set_defaults({"trainer.logger": DEFAULT_LOGGER})
+        parser.add_argument("--test_after_fit", type=bool, default=True,
+                            help="after fit, evaluate the best checkpoint on the test split (logged as test/*)")
 
     def before_instantiate_classes(self) -> None:
         sub = self.subcommand
@@ -63,6 +65,9 @@ class KDCLI(LightningCLI):
             log.info("resuming MLflow run %s from %s", run_id, cfg.ckpt_path)
 
     def after_fit(self) -> None:
+        if self.config["fit"].get("test_after_fit") and not self.trainer.interrupted:
+            best = getattr(self.trainer.checkpoint_callback, "best_model_path", "") or None
+            self.trainer.test(self.model, datamodule=self.datamodule, ckpt_path=best, weights_only=True)
         self._print_run()
 
     def after_test(self) -> None:
