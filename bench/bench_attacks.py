@@ -175,7 +175,16 @@ def main(argv: list[str] | None = None) -> None:
         summary["wall_seconds"] = time.perf_counter() - start
         summaries[name] = summary
         print(f"{name}: " + ", ".join(f"{k}={v:.4g}" for k, v in summary.items()), flush=True)
-    keys = ("n", "n_attacked", "n_success", "asr", "avg_queries", "avg_queries_success", "icr", "tcr")
+    keys: tuple[str, ...] = (
+        "n",
+        "n_attacked",
+        "n_success",
+        "asr",
+        "avg_queries",
+        "avg_queries_success",
+        "icr",
+        "tcr",
+    )
     keys += ("wall_seconds", "queries_per_second", "functions_encoded")
     print(
         f"\nCompressor 3 MB clone student, {args.n} BCB test pairs, budget {args.max_queries} queries, "

@@ -86,10 +86,11 @@ def test_batches_accumulate_like_one() -> None:
     probs = [torch.softmax(torch.randn(50, 3) * 3, dim=1) for _ in range(4)]
     labels = torch.randint(0, 3, (50,))
     whole = _metric()
-    whole.update(*probs, labels)
+    t_src, s_src, t_fu, s_fu = probs
+    whole.update(t_src, s_src, t_fu, s_fu, labels)
     parts = _metric()
     for chunk in (slice(0, 7), slice(7, 8), slice(8, 50)):
-        parts.update(*(p[chunk] for p in probs), labels[chunk])
+        parts.update(t_src[chunk], s_src[chunk], t_fu[chunk], s_fu[chunk], labels[chunk])
     a, b = whole.compute(), parts.compute()
     for key in RELATION_KEYS:
         assert a[key].item() == pytest.approx(b[key].item(), abs=1e-12), key
@@ -97,7 +98,7 @@ def test_batches_accumulate_like_one() -> None:
 
 def test_float32_inputs_give_the_same_rates() -> None:
     metric = _metric()
-    metric.update(*(p.float() for p in (T_SRC, S_SRC, T_FU, S_FU)), LABELS)
+    metric.update(T_SRC.float(), S_SRC.float(), T_FU.float(), S_FU.float(), LABELS)
     assert metric.compute()["agreement_violation"].item() == 0.5
 
 
