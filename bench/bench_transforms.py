@@ -3,8 +3,10 @@
     python bench/bench_transforms.py --language java --limit 2000
     python bench/bench_transforms.py --language c            # all Devign functions
 
-Prints a Markdown table: transform, applicable %, functions/s (single core), and the cost ratio
-to parsing the same inputs once (``apply_transform`` parses, transforms and re-parses its output).
+Prints a Markdown table: transform, applicable %, functions/s per core, and the cost ratio to
+parsing the same inputs once (``apply_transform`` parses, transforms and re-parses its output).
+Times are process CPU seconds (``time.process_time``), and each transform's ratio uses a bare-parse
+pass timed right before it, so load from other processes on a shared machine does not skew them.
 """
 
 from __future__ import annotations
@@ -35,22 +37,19 @@ def load(language: str, limit: int | None) -> list[str]:
     return codes[:limit] if limit else codes
 
 
-def time_parse(codes: list[str], language: str, repeat: int) -> float:
-    """Best-of-``repeat`` seconds to parse every input once (encode included, as the transforms do)."""
+def time_parse(codes: list[str], language: str) -> float:
+    """CPU seconds to parse every input once (encoding included, as the transforms do)."""
     parser = get_parser(language)
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for code in codes:
-            parser.parse(code.encode("utf-8", errors="surrogatepass"))
-        best = min(best, time.perf_counter() - start)
-    return best
+    start = time.process_time()
+    for code in codes:
+        parser.parse(code.encode("utf-8", errors="surrogatepass"))
+    return time.process_time() - start
 
 
 def time_transform(codes: list[str], language: str, name: str) -> tuple[float, int]:
-    start = time.perf_counter()
+    start = time.process_time()
     ok = sum(apply_transform(code, language, name).ok for code in codes)
-    return time.perf_counter() - start, ok
+    return time.process_time() - start, ok
 
 
 def main() -> None:
@@ -62,8 +61,8 @@ def main() -> None:
     codes = load(args.language, args.limit)
     names = args.transforms or list_transforms(args.language)
     apply_transform(codes[0], args.language, names[0])  # warm caches (queries, parser)
-    parse_s = time_parse(codes, args.language, repeat=3)
     n = len(codes)
+    parse_s = time_parse(codes, args.language)
     print(
         f"{n} {args.language} functions; {platform.processor() or platform.machine()}, Python {platform.python_version()}"
     )
@@ -72,6 +71,7 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     rates, ratios = [], []
     for name in names:
+        parse_s = time_parse(codes, args.language)
         seconds, ok = time_transform(codes, args.language, name)
         rates.append(n / seconds)
         ratios.append(seconds / parse_s)

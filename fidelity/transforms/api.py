@@ -6,9 +6,9 @@ import random
 import re
 from collections.abc import Iterable
 
-from tree_sitter import Node, Tree
+from tree_sitter import Node, Point, Tree
 
-from fidelity.parsing import LANGUAGES, check_language, count_errors, parse
+from fidelity.parsing import LANGUAGES, check_language, count_errors, get_parser, parse
 from fidelity.transforms.base import TransformContext, Transformed, preserve_set, registry
 from fidelity.transforms.scope import cached_index
 
@@ -97,10 +97,49 @@ def apply_transform(
     if name in TOKEN_PRESERVING:
         return result("ok", out, sites)
     before = count_errors(tree.root_node)
-    after = count_errors(parse(out, language).root_node)
+    after = count_errors(
+        reparse(tree, source, out.encode("utf-8", errors="surrogatepass"), language).root_node
+    )
     if after > before:
         return result("not_applicable", reason=f"rewrite would add parse errors ({before} -> {after})")
     return result("ok", out, sites)
+
+
+def _changed_span(old: bytes, new: bytes) -> tuple[int, int, int]:
+    """(start, old_end, new_end) of the single region where ``old`` and ``new`` differ (C-speed bisection)."""
+    limit = min(len(old), len(new))
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if old[:mid] == new[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    prefix, lo, hi = lo, 0, limit - lo
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if old[len(old) - mid :] == new[len(new) - mid :]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return prefix, len(old) - lo, len(new) - lo
+
+
+def _point(source: bytes, offset: int) -> Point:
+    return Point(source.count(b"\n", 0, offset), offset - (source.rfind(b"\n", 0, offset) + 1))
+
+
+def reparse(tree: Tree, old: bytes, new: bytes, language: str) -> Tree:
+    """Parse ``new``; incrementally (reusing ``tree``, which is edited) when the change is local.
+
+    A local rewrite (dead code, one loop) costs a fraction of a full parse this way; wide changes
+    (renames everywhere) are cheaper to parse from scratch.
+    """
+    start, old_end, new_end = _changed_span(old, new)
+    if (old_end - start) * 4 > len(old):
+        return parse(new, language)
+    tree.edit(start, old_end, new_end, _point(old, start), _point(old, old_end), _point(new, new_end))
+    return get_parser(language).parse(new, tree)
 
 
 def identifiers(code: str, language: str, preserve: Iterable[str] = ()) -> list[str]:

@@ -33,8 +33,7 @@ def reformat(ctx: TransformContext) -> tuple[str, int] | None:
     protected = [
         (n.start_byte, n.end_byte) for n in captures(ctx.language, _PROTECT[ctx.language], root).get("p", [])
     ]
-    protected += Damage(ctx.tree).ranges
-    protected.sort()
+    protected = _merged(protected + Damage(ctx.tree).ranges)
     pstarts = [s for s, _ in protected]
     current = indent_unit(source)
     unit = ctx.rng.choice([u for u in _UNITS if u != current])
@@ -45,8 +44,8 @@ def reformat(ctx: TransformContext) -> tuple[str, int] | None:
     previous = b""
     for match in re.finditer(rb"(?m)^([ \t]*)(\S[^\n]*?)?([ \t]*)$", source):
         start, text = match.start(), match.group(2) or b""
-        i = bisect.bisect_left(pstarts, start)
-        if any(s < start < e for s, e in protected[:i]) or text.startswith(b"#"):
+        i = bisect.bisect_left(pstarts, start) - 1  # the last protected span starting before this line
+        if (i >= 0 and start < protected[i][1]) or text.startswith(b"#"):
             previous = b";"  # inside a string/comment/macro: never a continuation source
             continue
         depth = bisect.bisect_left(starts, start) - bisect.bisect_right(ends, start)
@@ -74,3 +73,14 @@ def _code_end(source: bytes, match: re.Match[bytes], comment_starts: list[int]) 
     cut = comment_starts[i] if i < len(comment_starts) and comment_starts[i] < end else end
     code = source[start:cut].rstrip()
     return code if code else b"}"  # a comment-only line never continues a statement
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Disjoint, sorted spans, so one bisection answers 'is this offset inside any of them'."""
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
