@@ -90,6 +90,14 @@ def _scope(tag: str, ident: Node) -> tuple[Kind, tuple[int, int]] | None:
     return None
 
 
+def _arity(node: Node | None) -> int:
+    """Argument/parameter count; -1 for varargs (never matches a call) or when unknown."""
+    if node is None:
+        return -1
+    items = [c for c in node.named_children if "comment" not in c.type]
+    return -1 if any(c.type == "spread_parameter" for c in items) else len(items)
+
+
 def _methods(found: dict[str, list[Node]], analysis: Analysis) -> None:
     """Method names renamable when declared once, not overriding, and only called unqualified/``this``."""
     declared: dict[str, list[Node]] = {}
@@ -107,9 +115,11 @@ def _methods(found: dict[str, list[Node]], analysis: Analysis) -> None:
             analysis.blocked.add(name)
             continue
         spans = [_span(decls[0])]
+        arity = _arity(method.child_by_field_name("parameters"))
         for call in calls.get(name, []):
             receiver = call.parent.child_by_field_name("object") if call.parent else None
-            if receiver is not None and receiver.type != "this":
+            # Another receiver, or another arity (an overload we cannot see): leave the name alone.
+            if receiver is not None and receiver.type != "this" or _arity(call.next_named_sibling) != arity:
                 analysis.blocked.add(name)
                 break
             spans.append(_span(call))

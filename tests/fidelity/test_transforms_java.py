@@ -161,3 +161,8 @@ def test_java_shadowing_sibling_scopes_rename_consistently() -> None:
 def test_java_override_method_not_renamed() -> None:
     code = "@Override\npublic String toString() {\n    return name;\n}"
     assert apply_transform(code, "java", "rename_function").status == "not_applicable"
+
+
+def test_java_method_calling_an_unseen_overload_is_not_renamed() -> None:
+    code = "void write(byte[] b) {\n    write(b, 0, b.length);\n}"
+    assert apply_transform(code, "java", "rename_function").status == "not_applicable"
