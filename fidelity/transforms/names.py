@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterable
+from functools import cache
 
 _JAVA_KEYWORDS = """abstract assert boolean break byte case catch char class const continue default do double
 else enum extends final finally float for goto if implements import instanceof int interface long native new
@@ -56,6 +57,7 @@ _IDENT = {
 WORD = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*")
 
 
+@cache
 def is_identifier(name: object, language: str) -> bool:
     """A syntactically valid, non-reserved identifier in ``language`` (no library names either)."""
     if not isinstance(name, str) or name in KEYWORDS[language] or name in LIBRARY[language]:
@@ -68,6 +70,7 @@ def is_identifier(name: object, language: str) -> bool:
 _HARD = {"java": KEYWORDS["java"] - {"var", "yield", "record", "sealed", "permits", "non-sealed"}}
 
 
+@cache
 def is_renamable(name: str, language: str) -> bool:
     """An existing name we may rename: any non-keyword identifier (contextual keywords included)."""
     return bool(_IDENT[language].match(name)) and name not in _HARD.get(language, KEYWORDS[language])

@@ -17,7 +17,7 @@ from typing import Literal
 from tree_sitter import Tree
 
 from fidelity.parsing import check_language, parse
-from fidelity.transforms.edits import Damage, Edit, apply_edits
+from fidelity.transforms.edits import Damage
 from fidelity.transforms.names import is_identifier, is_renamable, words_in
 
 Kind = Literal["local", "param", "function"]
@@ -127,8 +127,17 @@ class IdentifierIndex:
         effective = self.check(mapping)
         if effective is None:
             return None
-        edits = [Edit(s, e, new.encode()) for old, new in effective.items() for s, e in self.occurrences[old]]
-        return apply_edits(self.source, edits).decode("utf-8", errors="surrogatepass")
+        spans = sorted(
+            (s, e, new.encode()) for old, new in effective.items() for s, e in self.occurrences[old]
+        )
+        out: list[bytes] = []
+        pos = 0
+        for start, end, name in spans:  # a plain splice: occurrences never overlap
+            out.append(self.source[pos:start])
+            out.append(name)
+            pos = end
+        out.append(self.source[pos:])
+        return b"".join(out).decode("utf-8", errors="surrogatepass")
 
 
 @lru_cache(maxsize=512)

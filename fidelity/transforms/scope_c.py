@@ -112,7 +112,11 @@ def analyze_c(source: bytes, tree: Tree) -> Analysis:
     for body in found.get("body", []):
         analysis.blocked.update(words_in(body.text or b""))
     analysis.candidates = [
-        (n.start_byte, n.end_byte, text(n))
+        (
+            n.start_byte,
+            n.end_byte,
+            n.text.decode("utf-8", "surrogatepass"),  # type: ignore[union-attr]
+        )
         for n in found.get("id", [])
         if n.start_byte not in macro_positions
     ]

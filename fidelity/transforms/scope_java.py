@@ -133,7 +133,13 @@ def analyze_java(source: bytes, tree: Tree) -> Analysis:
     analysis = Analysis()
     skipped = {n.start_byte for tag in ("skip", "call", "mref", "field") for n in found.get(tag, [])}
     analysis.candidates = [
-        (n.start_byte, n.end_byte, text(n)) for n in found.get("id", []) if n.start_byte not in skipped
+        (
+            n.start_byte,
+            n.end_byte,
+            n.text.decode("utf-8", "surrogatepass"),  # type: ignore[union-attr]
+        )
+        for n in found.get("id", [])
+        if n.start_byte not in skipped
     ]
     for tag in ("param", "lambda", "catch", "scoped", "resource", "local", "pattern"):
         for ident in found.get(tag, []):
