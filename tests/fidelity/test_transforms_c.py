@@ -76,6 +76,29 @@ CASES = [
     ),
 ]
 
+CASES += [
+    (
+        "add_braces",
+        "void f(int a) {\n    if (a > 0)\n        a--;\n    else\n        a++;\n}",
+        "void f(int a) {\n    if (a > 0) {\n        a--;\n    }\n    else {\n        a++;\n    }\n}",
+    ),
+    (  # a block holding only a preprocessor conditional keeps its braces
+        "remove_braces",
+        "void f(int a) {\n    if (a) {\n#ifdef X\n        a++;\n#endif\n    }\n    while (a > 0) {\n        a--;\n    }\n}",
+        "void f(int a) {\n    if (a) {\n#ifdef X\n        a++;\n#endif\n    }\n    while (a > 0)\n        a--;\n}",
+    ),
+    (
+        "insert_dead_code",
+        "int f(int a) {\n    return a;\n}",
+        "int f(int a) {\n    { int unit = 0; (void) unit; }\n    return a;\n}",
+    ),
+    (  # macro continuation lines and the inside of a block comment are left byte-identical
+        "reformat",
+        "#define TWICE(x) \\\n    ((x) * 2)\nint f(int a) {\n    if (a > 0)\n        a--;  /* keep\n   this */\n    return TWICE(a);\n}",
+        "#define TWICE(x) \\\n    ((x) * 2)\nint f(int a) {\n  if (a > 0)\n    a--;  /* keep\n   this */\n  return TWICE(a);\n}",
+    ),
+]
+
 DAMAGED = (
     'static int f(int n)\n{\n    int k = 0;\n    av_log(s, AV_LOG_ERROR, "x" PRId64 "\\n", n) @@;\n'
     "    for (k = 0; k < n; k++)\n        h(k);\n    return k;\n}\n"
