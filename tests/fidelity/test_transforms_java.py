@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from fidelity.parsing import count_errors, parse
-from fidelity.transforms import apply_transform
+from fidelity.transforms import apply_transform, list_transforms
 
 CASES = [
     (  # continue in a for body: the update must still run
@@ -166,3 +170,77 @@ def test_java_override_method_not_renamed() -> None:
 def test_java_method_calling_an_unseen_overload_is_not_renamed() -> None:
     code = "void write(byte[] b) {\n    write(b, 0, b.length);\n}"
     assert apply_transform(code, "java", "rename_function").status == "not_applicable"
+
+
+PROGRAM = """public class Prog {
+    static int counter;
+    static int helper(int[] arr, int len, String tag) {
+        int total = 0;
+        for (int i = 0; i < len; i++) {
+            if (arr[i] % 3 == 0) continue;
+            total += arr[i];
+        }
+        outer:
+        for (int a = 0; a < 3; a++) {
+            for (int b = 0; b < 3; b++) { if (a * b > 2) continue outer; total += a - b; }
+        }
+        while (total > 1000) total /= 2;
+        switch (len) {
+            case 1:
+            case 2:
+                total += 7;
+                break;
+            case 5:
+                total -= 3;
+                break;
+            default:
+                total *= 2;
+        }
+        switch (tag) { case "x": total += 1; break; default: total -= 1; }
+        int sign = total > 0 ? 1 : -1;
+        if (!(total % 2 == 0)) { total++; } else { total--; }
+        long big = total;
+        big <<= 2;
+        double d = 1.5;
+        d *= total + 1;
+        byte small = 3;
+        small += 1;
+        counter++;
+        return total + sign + (int) big + (int) d + small + (len <= 3 ? counter : -counter);
+    }
+    public static void main(String[] args) {
+        int[] data = {3, 4, 5, 6, 7, 8};
+        for (int n = 0; n <= 6; n++) System.out.println(helper(data, n, n % 2 == 0 ? "x" : "y"));
+    }
+}
+"""
+
+
+def _run_all(sources: list[str], folder: Path) -> list[str]:
+    """Compile every variant (renamed Prog0, Prog1, ...) with one javac and run them in one JVM."""
+    calls = []
+    for k, source in enumerate(sources):
+        (folder / f"Prog{k}.java").write_text(source.replace("public class Prog ", f"public class Prog{k} "))
+        calls.append(f'Prog{k}.main(args); System.out.println("--end--");')
+    runner = "public class Runner { public static void main(String[] args) { " + " ".join(calls) + " } }"
+    (folder / "Runner.java").write_text(runner)
+    files = [str(f) for f in folder.glob("*.java")]
+    subprocess.run(["javac", "-d", str(folder), *files], check=True, capture_output=True)
+    done = subprocess.run(["java", "-cp", str(folder), "Runner"], check=True, capture_output=True, text=True)
+    return done.stdout.split("--end--\n")[: len(sources)]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("javac") is None, reason="javac not installed")
+def test_every_java_transform_preserves_program_output(tmp_path: Path) -> None:
+    """Each transform applies to this program (labels, byte +=, String switch, ...) and javac/java agree."""
+    names = list_transforms("java")
+    variants = []
+    for name in names:
+        result = apply_transform(PROGRAM, "java", name, seed=0, preserve=["main", "args"])
+        assert result.ok and result.code is not None, (name, result.reason)
+        variants.append(result.code)
+    expected, *outputs = _run_all([PROGRAM, *variants], tmp_path)
+    assert expected.count("\n") == 7
+    for name, output in zip(names, outputs, strict=True):
+        assert output == expected, name
