@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from tree_sitter import Node, Point, Tree
 
 from fidelity.parsing import LANGUAGES, check_language, count_errors, get_parser, parse
-from fidelity.transforms.base import TransformContext, Transformed, preserve_set, registry
+from fidelity.transforms.base import TransformContext, Transformed, TransformFn, preserve_set, registry
 from fidelity.transforms.scope import cached_index
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
@@ -54,7 +54,7 @@ def not_code_reason(code: str, tree: Tree | None) -> str:
     return ""
 
 
-def _lookup(language: str, name: str):  # type: ignore[no-untyped-def]
+def _lookup(language: str, name: str) -> TransformFn:
     table = registry(check_language(language))
     if name not in table:
         raise ValueError(
@@ -78,6 +78,22 @@ def apply_transform(
 
     if not isinstance(code, str):
         return result("parse_error", reason=f"expected str input, got {type(code).__name__}")
+    try:
+        return _run(fn, code, language, name, seed, preserve, result)
+    except RecursionError:  # pathological nesting: report, never raise
+        return result("parse_error", reason="input nests too deeply to analyse")
+
+
+def _run(
+    fn: TransformFn,
+    code: str,
+    language: str,
+    name: str,
+    seed: int,
+    preserve: Iterable[str],
+    result: Callable[..., Transformed],
+) -> Transformed:
+    """Parse, check it is code, transform, verify: the body of :func:`apply_transform`."""
     reason = not_code_reason(code, None)
     if reason:
         return result("parse_error", reason=reason)
