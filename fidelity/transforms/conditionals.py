@@ -75,11 +75,6 @@ def swap_if_else(ctx: TransformContext) -> tuple[str, int] | None:
     return _done(es, sites)
 
 
-def _branches(stmt: Node, ternary_type: str) -> Node | None:
-    found = captures_first(stmt, ternary_type)
-    return found
-
-
 def captures_first(stmt: Node, kind: str) -> Node | None:
     for child in stmt.named_children:
         if child.type == kind:
