@@ -101,6 +101,29 @@ def _sample_pairs(
     return rows
 
 
+def _java_pools(
+    n_per_family: int, rng: random.Random
+) -> tuple[list[tuple[str, str]], dict[str, list[list[str]]]]:
+    """Render the functions, give them ids, and cut each family into test / valid / train id pools."""
+    seen: set[str] = set()
+    texts: list[tuple[int, str]] = []
+    for f_idx, family in enumerate(FAMILIES):
+        for k in range(n_per_family):
+            text = _distinct(partial(java_function, family, k % len(family.impls), rng), seen, family.name)
+            texts.append((f_idx, text))
+    rng.shuffle(texts)
+    ids = [str(10_000 + 7 * k + rng.randrange(7)) for k in range(len(texts))]
+    pools: dict[str, list[list[str]]] = {s: [] for s in ("train", "valid", "test")}
+    for f_idx in range(len(FAMILIES)):
+        members = [idx for idx, (fam, _) in zip(ids, texts, strict=True) if fam == f_idx]
+        n_test, n_valid = max(2, round(0.2 * len(members))), max(2, round(0.15 * len(members)))
+        pools["test"].append(members[:n_test])
+        pools["valid"].append(members[n_test : n_test + n_valid])
+        pools["train"].append(members[n_test + n_valid :])
+    records = sorted(zip(ids, (text for _, text in texts), strict=True), key=lambda r: int(r[0]))
+    return records, pools
+
+
 def generate_clone_demo(
     out_dir: Path,
     n_functions_per_family: int = 32,
@@ -123,23 +146,7 @@ def generate_clone_demo(
         )
     _check_positive(n_train_pairs=n_train_pairs, n_valid_pairs=n_valid_pairs, n_test_pairs=n_test_pairs)
     rng = random.Random(seed)
-    seen: set[str] = set()
-    texts: list[tuple[int, str]] = []
-    for f_idx, family in enumerate(FAMILIES):
-        for k in range(n_functions_per_family):
-            impl = k % len(family.impls)
-            text = _distinct(partial(java_function, family, impl, rng), seen, family.name)
-            texts.append((f_idx, text))
-    rng.shuffle(texts)
-    ids = [str(10_000 + 7 * k + rng.randrange(7)) for k in range(len(texts))]
-    pools: dict[str, list[list[str]]] = {s: [[] for _ in FAMILIES] for s in ("train", "valid", "test")}
-    for f_idx in range(len(FAMILIES)):
-        members = [idx for idx, (fam, _) in zip(ids, texts, strict=True) if fam == f_idx]
-        n_test = max(2, round(0.2 * len(members)))
-        n_valid = max(2, round(0.15 * len(members)))
-        pools["test"][f_idx] = members[:n_test]
-        pools["valid"][f_idx] = members[n_test : n_test + n_valid]
-        pools["train"][f_idx] = members[n_test + n_valid :]
+    records, pools = _java_pools(n_functions_per_family, rng)
     taken: set[tuple[str, str]] = set()
     splits = {
         "train": _sample_pairs(pools["train"], n_train_pairs, rng, taken, "train"),
@@ -147,32 +154,46 @@ def generate_clone_demo(
         "valid": _sample_pairs(pools["valid"], n_valid_pairs, rng, taken, "valid"),
         "test": _sample_pairs(pools["test"], n_test_pairs, rng, taken, "test"),
     }
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    records = sorted(zip(ids, (text for _, text in texts), strict=True), key=lambda r: int(r[0]))
-    _write_lines(
-        out_dir / "functions.jsonl", [json.dumps({"idx": idx, "func": func}) for idx, func in records]
-    )
-    for name, rows in splits.items():
-        _write_lines(out_dir / f"{name}.txt", rows)
+    rows = [json.dumps({"idx": idx, "func": func}) for idx, func in records]
     stats = DemoStats(
         task="clone",
-        out_dir=out_dir,
+        out_dir=Path(out_dir),
         n_functions=len(records),
         n_groups=len(FAMILIES),
-        split_sizes={name: len(rows) for name, rows in splits.items()},
-        split_positives={name: sum(row.endswith("\t1") for row in rows) for name, rows in splits.items()},
+        split_sizes={name: len(pairs) for name, pairs in splits.items()},
+        split_positives={name: sum(p.endswith("\t1") for p in pairs) for name, pairs in splits.items()},
         seconds=time.perf_counter() - start,
     )
-    (out_dir / "README.md").write_text(_clone_readme(stats, seed), encoding="utf-8")
+    _write_dataset(stats, rows, splits, _clone_readme(stats, seed))
     return stats
+
+
+def _write_dataset(stats: DemoStats, functions: list[str], splits: dict[str, list[str]], readme: str) -> None:
+    stats.out_dir.mkdir(parents=True, exist_ok=True)
+    _write_lines(stats.out_dir / "functions.jsonl", functions)
+    for name, lines in splits.items():
+        _write_lines(stats.out_dir / f"{name}.txt", lines)
+    (stats.out_dir / "README.md").write_text(readme, encoding="utf-8")
+
+
+def _stratified_split(targets: Sequence[int], rng: random.Random) -> dict[str, list[int]]:
+    """80/10/10 per target, the recipe of the project's Devign re-split; ids sorted within each split."""
+    split_ids: dict[str, list[int]] = {"train": [], "valid": [], "test": []}
+    for target in (0, 1):
+        members = [idx for idx, t in enumerate(targets) if t == target]
+        rng.shuffle(members)
+        n_eval = round(len(members) / 10)
+        split_ids["valid"] += members[:n_eval]
+        split_ids["test"] += members[n_eval : 2 * n_eval]
+        split_ids["train"] += members[2 * n_eval :]
+    return {name: sorted(ids) for name, ids in split_ids.items()}
 
 
 def generate_vulnerability_demo(out_dir: Path, n_functions: int = 1008, seed: int = 0) -> DemoStats:
     """Write Devign-format C data: functions.jsonl (target 1 = vulnerable) and 80/10/10 idx lists.
 
     Patterns and good/bad sides are generated round-robin, so every CWE pattern is balanced; the split is
-    stratified by target with the same recipe as the project's Devign re-split.
+    stratified by target.
     """
     start = time.perf_counter()
     if n_functions < 2 * len(PATTERNS):
@@ -184,38 +205,27 @@ def generate_vulnerability_demo(out_dir: Path, n_functions: int = 1008, seed: in
     made: list[tuple[int, str]] = []
     for k in range(n_functions):
         pattern, bad = PATTERNS[k % len(PATTERNS)], (k // len(PATTERNS)) % 2 == 0
-        text = _distinct(partial(c_function, pattern, bad, rng), seen, pattern.cwe)
-        made.append((int(bad), text))
+        made.append((int(bad), _distinct(partial(c_function, pattern, bad, rng), seen, pattern.cwe)))
     rng.shuffle(made)
-    split_ids: dict[str, list[int]] = {"train": [], "valid": [], "test": []}
-    for target in (0, 1):
-        members = [idx for idx, (t, _) in enumerate(made) if t == target]
-        rng.shuffle(members)
-        n_eval = round(len(members) / 10)
-        split_ids["valid"] += members[:n_eval]
-        split_ids["test"] += members[n_eval : 2 * n_eval]
-        split_ids["train"] += members[2 * n_eval :]
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    split_ids = _stratified_split([t for t, _ in made], rng)
     rows = []
     for idx, (target, func) in enumerate(made):
         commit = hashlib.sha1(f"{seed}:{idx}:{func}".encode()).hexdigest()
         rows.append(
             json.dumps({"idx": idx, "project": "demo", "commit_id": commit, "target": target, "func": func})
         )
-    _write_lines(out_dir / "functions.jsonl", rows)
-    for name, members in split_ids.items():
-        _write_lines(out_dir / f"{name}.txt", [str(i) for i in sorted(members)])
     stats = DemoStats(
         task="vulnerability",
-        out_dir=out_dir,
+        out_dir=Path(out_dir),
         n_functions=len(made),
         n_groups=len(PATTERNS),
-        split_sizes={name: len(members) for name, members in split_ids.items()},
-        split_positives={name: sum(made[i][0] for i in members) for name, members in split_ids.items()},
+        split_sizes={name: len(ids) for name, ids in split_ids.items()},
+        split_positives={name: sum(made[i][0] for i in ids) for name, ids in split_ids.items()},
         seconds=time.perf_counter() - start,
     )
-    (out_dir / "README.md").write_text(_devign_readme(stats, seed), encoding="utf-8")
+    _write_dataset(
+        stats, rows, {k: [str(i) for i in v] for k, v in split_ids.items()}, _devign_readme(stats, seed)
+    )
     return stats
 
 
@@ -240,7 +250,7 @@ def _clone_readme(stats: DemoStats, seed: int) -> str:
 
 {_BANNER.format(module="demo_java", real="BigCloneBench")}
 
-Regenerate: `python -m kd.data.demo --out DIR --seed {seed}` (same seed, same bytes).
+Regenerate: `python -m kd.data.demo --out DIR --seed {seed}` (default sizes; the same seed and sizes give the same bytes).
 
 - `functions.jsonl`: {stats.n_functions:,} Java methods `{{"idx": "<str>", "func": "<source>"}}`, sorted by `int(idx)`.
 - Pair files: `idx1<TAB>idx2<TAB>label`, 1 = clone = same task family, 0 = different families.
@@ -259,7 +269,7 @@ def _devign_readme(stats: DemoStats, seed: int) -> str:
 
 {_BANNER.format(module="demo_c", real="Devign")}
 
-Regenerate: `python -m kd.data.demo --out DIR --seed {seed}` (same seed, same bytes).
+Regenerate: `python -m kd.data.demo --out DIR --seed {seed}` (default sizes; the same seed and sizes give the same bytes).
 
 - `functions.jsonl`: {stats.n_functions:,} C functions `{{"idx": int, "project": "demo", "commit_id": str, "target": 0/1, "func": str}}`;
   target 1 = vulnerable (Juliet-style "bad" variant), 0 = fixed ("good" variant).
