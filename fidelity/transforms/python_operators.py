@@ -52,7 +52,9 @@ def _pure(node: Node) -> bool:
 def swap_relational_operands(ctx: TransformContext) -> tuple[str, int] | None:
     damage = Damage(ctx.tree)
     edits: list[Edit] = []
-    for node in captures("python", "(comparison_operator) @cmp", ctx.tree.root_node).get("cmp", []):
+    last_end = -1
+    nodes = captures("python", "(comparison_operator) @cmp", ctx.tree.root_node).get("cmp", [])
+    for node in sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte)):
         operands = [c for c in node.named_children if c.type != "comment"]
         operators = [c for c in node.children if not c.is_named]
         if (
@@ -65,10 +67,9 @@ def swap_relational_operands(ctx: TransformContext) -> tuple[str, int] | None:
         left, right = operands
         if not (_literal(left) or _literal(right) or (_pure(left) and _pure(right))):
             continue
-        if any(
-            e.start <= node.start_byte < e.end or node.start_byte <= e.start < node.end_byte for e in edits
-        ):
-            continue  # a comparison nested in another swapped one: keep the outer swap only
+        if node.start_byte < last_end:
+            continue  # nested in an already swapped comparison: keep the outer swap only
+        last_end = node.end_byte
         swapped = f"{text(right)} {_SWAP[text(operators[0])]} {text(left)}"
         edits.append(Edit(node.start_byte, node.end_byte, swapped.encode()))
     if not edits:

@@ -44,6 +44,12 @@ struct Point {
     bool operator==(const Point &o) const { return x == o.x && y == o.y; }
 };
 
+// Only operator< exists: `a < b` must not become `b > a`.
+struct Version {
+    int major;
+    bool operator<(const Version &o) const { return major < o.major; }
+};
+
 int main() {
     Counter c(3);
     check(c.add(4) == 7, "add");
@@ -58,6 +64,8 @@ int main() {
     Point p{1, 2}, q{3, 4};
     Point r = p + q;
     check(r == Point{4, 6}, "operators");
+    Version older{1}, newer{2};
+    check(older < newer && !(newer < older), "operator<");
     int x = r.x;
     check(x == 4, "member vs local x");
     std::printf("%d %d %d %d\n", count, size, base.kind(), r.y);

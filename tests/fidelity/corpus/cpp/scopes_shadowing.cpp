@@ -51,6 +51,11 @@ int main() {
         total = -1;
     }
     check(total == 23, "if init");
+    int keys = 0;
+    for (auto it = m.begin(); it != m.end(); it++) {
+        keys += static_cast<int>(it->first.size());
+    }
+    check(keys == 2, "map iterator increments");
     int i = 10;
     for (int i = 0; i < 2; i++) {
     }
