@@ -47,8 +47,9 @@ def predict_logits(model: CodeClassifier, encoder: CodeEncoder, examples: Sequen
         vectors = embed_texts(model, encoder, flat, batch_size, progress, desc)
         device = next(model.parameters()).device
         stacked = torch.stack([vectors[t] for t in flat])  # (N·k, h)
-        logits = [model.classify(stacked[i : i + 4096].to(device)).float().cpu()
-                  for i in range(0, len(stacked), 4096 * model.n_inputs)]
+        step = 4096 * model.n_inputs  # whole examples per chunk
+        logits = [model.classify(stacked[i : i + step].to(device)).float().cpu()
+                  for i in range(0, len(stacked), step)]
         return torch.cat(logits)
     finally:
         model.train(was_training)
