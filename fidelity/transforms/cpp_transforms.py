@@ -23,16 +23,21 @@ from fidelity.transforms import (
 )
 from fidelity.transforms.base import register
 
-for _table in (
-    layout._BLOCKS,
-    layout._PROTECT,
-    layout._COMMENTS,
-    switches._JUMPS,
-    conditionals._TERNARY_STATEMENTS,
-):
-    _table.setdefault("cpp", _table["c"])
-if "raw_string_literal" not in layout._PROTECT["cpp"]:
-    layout._PROTECT["cpp"] = layout._PROTECT["cpp"] + " (raw_string_literal) @p"
+# Table names as the shared modules spell them (any that do not exist are skipped).
+_TABLES = {
+    layout: ("_QUERY", "_BLOCKS", "_PROTECT", "_COMMENTS"),
+    switches: ("_JUMPS",),
+    conditionals: ("_TERNARY_STATEMENTS",),
+}
+for _module, _attrs in _TABLES.items():
+    for _attr in _attrs:
+        _table = getattr(_module, _attr, None)
+        if isinstance(_table, dict) and "c" in _table:
+            _table.setdefault("cpp", _table["c"])
+for _attr in ("_QUERY", "_PROTECT"):  # raw strings are string literals reformat must keep intact
+    _table = getattr(layout, _attr, None)
+    if isinstance(_table, dict) and "raw_string_literal" not in _table.get("cpp", "raw_string_literal"):
+        _table["cpp"] = _table["cpp"] + " (raw_string_literal) @p"
 
 for _name, _fn in {
     "rename_local_variables": renaming.rename_local_variables,
