@@ -109,6 +109,19 @@ class ClonePredictor:
         return self.model.head(h1, h2)
 
 
+class GoldPredictor:
+    """A model that is never fooled (one-hot gold label, looked up by the unperturbed second function):
+    with it every attack spends its whole budget, so queries/s measures the attack machinery alone."""
+
+    def __init__(self, pairs: Sequence[tuple[str, str]], labels: Sequence[int]) -> None:
+        self.gold = {b: y for (_, b), y in zip(pairs, labels, strict=True)}
+        self.encoded = 0
+        self.cache: dict[str, torch.Tensor] = {}
+
+    def predict(self, inputs: Sequence[CodeInput]) -> torch.Tensor:
+        return torch.eye(2)[[self.gold[x[1]] if isinstance(x, tuple) else 0 for x in inputs]]
+
+
 def load_data(n: int, pool_functions: int) -> tuple[list[tuple[str, str]], list[int], list[str]]:
     data = SHARED / "data" / "bigclonebench"
     rows = [line.split("\t") for line in (data / "test.txt").read_text().splitlines()[:n]]
@@ -130,7 +143,7 @@ def load_data(n: int, pool_functions: int) -> tuple[list[tuple[str, str]], list[
 
 
 def make_attacks(
-    predictor: ClonePredictor, model: CompressorClone, corpus: list[str], config: AttackConfig
+    predictor: ClonePredictor | GoldPredictor, model: CompressorClone, corpus: list[str], config: AttackConfig
 ) -> dict[str, IdentifierAttack]:
     renamer = TransformsRenamer()
     names = harvest_names(corpus, lambda code: identifiers(code, "java"))
@@ -157,12 +170,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--attacks", default="mhm,alert,wir_random")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--null-model", action="store_true", help="unfoolable stand-in: attack overhead only")
     parser.add_argument("--out", type=Path, default=None, help="write the per-attack summaries as JSON")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     model = CompressorClone(SHARED / "models" / "compressor-3mb" / "clone")
-    predictor = ClonePredictor(model)
     pairs, labels, corpus = load_data(args.n, args.pool_functions)
+    predictor: ClonePredictor | GoldPredictor = (
+        GoldPredictor(pairs, labels) if args.null_model else ClonePredictor(model)
+    )
     config = AttackConfig("java", args.max_queries, args.n_candidates, args.batch_size, args.seed, side=0)
     attacks = make_attacks(predictor, model, corpus, config)
     summaries: dict[str, dict[str, float]] = {}
@@ -186,8 +202,11 @@ def main(argv: list[str] | None = None) -> None:
         "tcr",
     )
     keys += ("wall_seconds", "queries_per_second", "functions_encoded")
+    victim = (
+        "unfoolable null model (attack overhead only)" if args.null_model else "Compressor 3 MB clone student"
+    )
     print(
-        f"\nCompressor 3 MB clone student, {args.n} BCB test pairs, budget {args.max_queries} queries, "
+        f"\n{victim}, {args.n} BCB test pairs, budget {args.max_queries} queries, "
         f"{args.n_candidates} candidates, {torch.get_num_threads()} CPU threads"
     )
     print("| attack | " + " | ".join(keys) + " |")
