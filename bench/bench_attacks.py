@@ -17,10 +17,9 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
-from tokenizers import Tokenizer
-from transformers import RobertaConfig, RobertaModel
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -39,74 +38,40 @@ from fidelity.attacks import (  # noqa: E402
     summarize,
 )
 from fidelity.transforms import identifiers  # noqa: E402
+from kd.data.encoding import CodeEncoder  # noqa: E402
+from kd.models.inference import embed_texts  # noqa: E402
+from kd.models.io import LoadedModel, import_compressor  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 BLOCK = 400
 
 
-# --- TO BE REPLACED by kd.models.importer (the lead's official Compressor loader) once it lands. ----------
-# Follows shared/models/compressor-3mb/README.md: RobertaModel encoder, <s> vector per function,
-# concatenated pair head out_proj(tanh(dense([h1, h2]))), whitespace-collapsed BPE input of 400 ids.
-class CompressorClone(torch.nn.Module):
-    def __init__(self, directory: Path) -> None:
-        super().__init__()
-        self.encoder = RobertaModel(RobertaConfig.from_pretrained(directory), add_pooling_layer=True)
-        state = torch.load(directory / "model.bin", map_location="cpu", weights_only=True)
-        enc = {k[len("encoder.") :]: v for k, v in state.items() if k.startswith("encoder.")}
-        enc.pop("embeddings.position_ids", None)
-        self.encoder.load_state_dict(enc, strict=True)
-        self.dense = torch.nn.Linear(192, 96)
-        self.out_proj = torch.nn.Linear(96, 2)
-        self.dense.load_state_dict(
-            {"weight": state["classifier.dense.weight"], "bias": state["classifier.dense.bias"]}
-        )
-        self.out_proj.load_state_dict(
-            {"weight": state["classifier.out_proj.weight"], "bias": state["classifier.out_proj.bias"]}
-        )
-        self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
-        self.eval()
-
-    def ids(self, code: str) -> list[int]:
-        ids = self.tokenizer.encode(" ".join(code.split())).ids[: BLOCK - 2]
-        return [0, *ids, 2]
-
-    @torch.no_grad()
-    def cls(self, codes: Sequence[str], pad_to: int | None = None) -> torch.Tensor:
-        """<s> vectors. Padding only to the longest input (not 400) gives the same vectors: pads are
-        masked out and RoBERTa position ids skip them; ``pad_to=400`` reproduces the README literally."""
-        rows = [self.ids(c) for c in codes]
-        width = pad_to or max(len(r) for r in rows)
-        input_ids = torch.tensor([r + [1] * (width - len(r)) for r in rows])  # (B, width)
-        return self.encoder(input_ids, attention_mask=input_ids != 1).last_hidden_state[:, 0, :]  # (B, 96)
-
-    @torch.no_grad()
-    def head(self, h1: torch.Tensor, h2: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.out_proj(torch.tanh(self.dense(torch.cat([h1, h2], dim=1)))), dim=1)
-
-
-# --- end of the loader to replace ------------------------------------------------------------------------
-
-
 class ClonePredictor:
-    """Predictor protocol over the pair model; each distinct function is encoded once (the README checked
-    that per-function encoding equals the 800-token pair forward), so a query costs one new encode."""
+    """Predictor protocol over the pair model (official importer ``kd.models.io.import_compressor``).
 
-    def __init__(self, model: CompressorClone, cache_size: int = 4096) -> None:
-        self.model, self.cache_size = model, cache_size
+    Each distinct function is encoded once (pairs are two independent encodes plus the head), so a
+    query costs one new encode of the perturbed function."""
+
+    def __init__(self, loaded: LoadedModel, cache_size: int = 4096) -> None:
+        self.model, self.encoder = loaded.model.eval(), CodeEncoder(loaded.tokenizer, max_length=BLOCK)
+        self.cache_size = cache_size
         self.cache: dict[str, torch.Tensor] = {}
         self.encoded = 0
 
+    @torch.inference_mode()
     def predict(self, inputs: Sequence[CodeInput]) -> torch.Tensor:
         pairs = [x if isinstance(x, tuple) else (x, x) for x in inputs]
         todo = list(dict.fromkeys(c for pair in pairs for c in pair if c not in self.cache))
         if todo:
             if len(self.cache) + len(todo) > self.cache_size:
                 self.cache.clear()
+                self.encoder = CodeEncoder(self.encoder.tokenizer, max_length=BLOCK)  # its id cache too
             self.encoded += len(todo)
-            self.cache.update(zip(todo, self.model.cls(todo), strict=True))
-        h1 = torch.stack([self.cache[a] for a, _ in pairs])
-        h2 = torch.stack([self.cache[b] for _, b in pairs])
-        return self.model.head(h1, h2)
+            self.cache.update(embed_texts(self.model, self.encoder, todo, batch_size=64))
+        vectors = torch.stack(
+            [self.cache[c] for pair in pairs for c in pair]
+        )  # (2B, h), rows 2i, 2i+1 = pair i
+        return torch.softmax(self.model.classify(vectors), dim=1)
 
 
 class GoldPredictor:
@@ -143,12 +108,13 @@ def load_data(n: int, pool_functions: int) -> tuple[list[tuple[str, str]], list[
 
 
 def make_attacks(
-    predictor: ClonePredictor | GoldPredictor, model: CompressorClone, corpus: list[str], config: AttackConfig
+    predictor: ClonePredictor | GoldPredictor, loaded: LoadedModel, corpus: list[str], config: AttackConfig
 ) -> dict[str, IdentifierAttack]:
     renamer = TransformsRenamer()
     names = harvest_names(corpus, lambda code: identifiers(code, "java"))
-    matrix = model.encoder.embeddings.word_embeddings.weight.detach().numpy()
-    embed = subtoken_embedder(lambda s: model.tokenizer.encode(s).ids, matrix)
+    encoder: Any = loaded.model.encoder  # a transformers RobertaModel
+    matrix = encoder.get_input_embeddings().weight.detach().numpy()
+    embed = subtoken_embedder(lambda s: loaded.tokenizer.encode(s).ids, matrix)
     pool = CandidatePool(names, embed=embed, is_valid=lambda n: renamer.is_valid(n, "java"))
     print(f"candidate pool: {len(pool)} names from {len(corpus)} functions", flush=True)
     return {
@@ -174,13 +140,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=None, help="write the per-attack summaries as JSON")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    model = CompressorClone(SHARED / "models" / "compressor-3mb" / "clone")
+    loaded = import_compressor(SHARED / "models" / "compressor-3mb" / "clone")
     pairs, labels, corpus = load_data(args.n, args.pool_functions)
     predictor: ClonePredictor | GoldPredictor = (
-        GoldPredictor(pairs, labels) if args.null_model else ClonePredictor(model)
+        GoldPredictor(pairs, labels) if args.null_model else ClonePredictor(loaded)
     )
     config = AttackConfig("java", args.max_queries, args.n_candidates, args.batch_size, args.seed, side=0)
-    attacks = make_attacks(predictor, model, corpus, config)
+    attacks = make_attacks(predictor, loaded, corpus, config)
     summaries: dict[str, dict[str, float]] = {}
     for name in args.attacks.split(","):
         predictor.cache.clear()
