@@ -245,6 +245,8 @@ class IdentifierAttack(ABC):
         # Seeded by (seed, input) so a result does not depend on the order of examples.
         rng = random.Random(f"{self.config.seed}:{self.name}:{search.code}")
         orig = search.query([example])[0]
+        if not 0 <= search.label < orig.shape[0]:
+            raise ValueError(f"Expected `label` in [0, {orig.shape[0] - 1}], got {label}")
         orig_label = int(orig.argmax())
         search.orig_p_true = float(orig[search.label])
         status: Status = "failed"

@@ -208,6 +208,8 @@ def test_candidate_pool_filters_and_ranks() -> None:
 def test_config_and_attack_argument_checks() -> None:
     with pytest.raises(ValueError, match="Expected `max_queries` a positive integer, got 0"):
         AttackConfig(max_queries=0)
+    with pytest.raises(ValueError, match="Expected `label` in \\[0, 1\\], got 2"):
+        _make("mhm", ZPredictor()).attack(SNIPPET, 2)
     with pytest.raises(ValueError, match="Expected `side` 0"):
         AttackConfig(side=2)
     with pytest.raises(ValueError, match="needs `mlm`"):
