@@ -155,6 +155,7 @@ _TERNARY_STATEMENTS = {
 (return_statement (conditional_expression)) @n
 (declaration declarator: (init_declarator value: (conditional_expression))) @n""",
 }
+_TERNARY_STATEMENTS["cpp"] = _TERNARY_STATEMENTS["c"]  # C++ statements mirror C's grammar
 
 
 def _mixed_literals(ternary: Node) -> bool:

@@ -5,82 +5,87 @@ trailing blanks; lines inside strings, comments, macros or damaged regions are l
 from __future__ import annotations
 
 import bisect
-import re
 
 from fidelity.transforms.base import TransformContext, register
-from fidelity.transforms.edits import Damage, Edit, apply_edits, captures, indent_unit
+from fidelity.transforms.edits import Damage, captures, indent_unit
 
-_BLOCKS = {
-    "java": "(block) @b (class_body) @b (switch_block) @b (constructor_body) @b (interface_body) @b (enum_body) @b (array_initializer) @b",
-    "c": "(compound_statement) @b (field_declaration_list) @b (initializer_list) @b (enumerator_list) @b",
-}
-_PROTECT = {
-    "java": "(string_literal) @p (block_comment) @p (line_comment) @p (character_literal) @p",
-    "c": "(string_literal) @p (comment) @p (preproc_def) @p (preproc_function_def) @p (preproc_call) @p (char_literal) @p (preproc_include) @p",
+# One query per input: @b nests indentation, @p must stay byte-identical, @c is a comment.
+_QUERY = {
+    "java": """(block) @b (class_body) @b (switch_block) @b (constructor_body) @b (interface_body) @b
+(enum_body) @b (array_initializer) @b (string_literal) @p (character_literal) @p
+(block_comment) @c (line_comment) @c""",
+    "c": """(compound_statement) @b (field_declaration_list) @b (initializer_list) @b (enumerator_list) @b
+(string_literal) @p (char_literal) @p (preproc_def) @p (preproc_function_def) @p (preproc_call) @p
+(preproc_include) @p (comment) @c""",
 }
 _UNITS = (b"    ", b"  ", b"\t", b"   ")
-_ENDS = set(b";{}:")  # a line ending otherwise continues into the next one (or is a brace-less header)
-_COMMENTS = {"java": "(block_comment) @c (line_comment) @c", "c": "(comment) @c"}
+_ENDS = frozenset(b";{}:")  # a line ending otherwise continues into the next one (or is a brace-less header)
+
+
+class _Spans:
+    """Sorted, merged byte spans with an O(log n) 'is this offset strictly inside one' test."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        merged: list[tuple[int, int]] = []
+        for s, e in sorted(spans):
+            if merged and s <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+            else:
+                merged.append((s, e))
+        self.spans = merged
+        self.starts = [s for s, _ in merged]
+
+    def inside(self, offset: int) -> bool:
+        i = bisect.bisect_left(self.starts, offset) - 1
+        return i >= 0 and offset < self.spans[i][1]
 
 
 @register("reformat", "java", "c")
 def reformat(ctx: TransformContext) -> tuple[str, int] | None:
-    root, source = ctx.tree.root_node, ctx.source
-    spans = [
-        (n.start_byte, n.end_byte) for n in captures(ctx.language, _BLOCKS[ctx.language], root).get("b", [])
-    ]
-    starts, ends = sorted(s for s, _ in spans), sorted(e for _, e in spans)
-    protected = [
-        (n.start_byte, n.end_byte) for n in captures(ctx.language, _PROTECT[ctx.language], root).get("p", [])
-    ]
-    protected = _merged(protected + Damage(ctx.tree).ranges)
-    pstarts = [s for s, _ in protected]
-    current = indent_unit(source)
-    unit = ctx.rng.choice([u for u in _UNITS if u != current])
-    edits: list[Edit] = []
-    comment_starts = sorted(
-        n.start_byte for n in captures(ctx.language, _COMMENTS[ctx.language], root).get("c", [])
+    source = ctx.source
+    found = captures(ctx.language, _QUERY[ctx.language], ctx.tree.root_node)
+    blocks = [(n.start_byte, n.end_byte) for n in found.get("b", [])]
+    starts, ends = sorted(s for s, _ in blocks), sorted(e for _, e in blocks)
+    comments = sorted(n.start_byte for n in found.get("c", []))
+    protected = _Spans(
+        [(n.start_byte, n.end_byte) for key in ("p", "c") for n in found.get(key, [])]
+        + Damage(ctx.tree).ranges
     )
-    previous = b""
-    for match in re.finditer(rb"(?m)^([ \t]*)(\S[^\n]*?)?([ \t]*)$", source):
-        start, text = match.start(), match.group(2) or b""
-        i = bisect.bisect_left(pstarts, start) - 1  # the last protected span starting before this line
-        if (i >= 0 and start < protected[i][1]) or text.startswith(b"#"):
-            previous = b";"  # inside a string/comment/macro: never a continuation source
+    unit = ctx.rng.choice([u for u in _UNITS if u != indent_unit(source)])
+    out: list[bytes] = []
+    changed, offset, last = 0, 0, ord(";")
+    for line in source.split(b"\n"):
+        start = offset
+        offset += len(line) + 1
+        cr = b"\r" if line.endswith(b"\r") else b""
+        body = line[:-1] if cr else line
+        text = body.strip(b" \t")
+        if text and (protected.inside(start) or text.startswith(b"#")):
+            out.append(line)
+            last = ord(";")  # inside a string/comment/macro: never a continuation source
             continue
         depth = bisect.bisect_left(starts, start) - bisect.bisect_right(ends, start)
         if text.startswith((b"}", b"]")):
             depth -= 1
-        elif previous and previous[-1] not in _ENDS and not text.startswith(b"{"):
+        elif last not in _ENDS and not text.startswith(b"{"):
             depth += 1
-        new_indent = unit * max(depth, 0) if text else b""
-        if match.group(1) != new_indent or match.group(3):
-            edits.append(Edit(match.start(1), match.start(2) if text else match.end(), new_indent))
-            if text and match.group(3):
-                edits.append(Edit(match.start(3), match.end(3), b""))
-        previous = _code_end(source, match, comment_starts) or previous
-    if not edits:
+        keep_tail = protected.inside(start + len(body))  # the line ends inside a comment or string
+        new = (unit * max(depth, 0) + (body.lstrip(b" \t") if keep_tail else text) if text else b"") + cr
+        changed += new != line
+        out.append(new)
+        if text:
+            last = _last_code_byte(source, start, start + len(body), comments)
+    if not changed:
         return None
-    return apply_edits(source, edits).decode("utf-8", errors="surrogatepass"), len({e.start for e in edits})
+    return b"\n".join(out).decode("utf-8", errors="surrogatepass"), changed
 
 
-def _code_end(source: bytes, match: re.Match[bytes], comment_starts: list[int]) -> bytes:
-    """The line's code without a trailing comment (what decides whether the next line continues it)."""
-    if match.group(2) is None:
-        return b""
-    start, end = match.start(2), match.end(2)
-    i = bisect.bisect_left(comment_starts, start)
-    cut = comment_starts[i] if i < len(comment_starts) and comment_starts[i] < end else end
+def _last_code_byte(source: bytes, start: int, end: int, comments: list[int]) -> int:
+    """The line's last byte before any trailing comment; ';' for comment-only lines."""
+    i = bisect.bisect_left(comments, start)
+    cut = comments[i] if i < len(comments) and comments[i] < end else end
     code = source[start:cut].rstrip()
-    return code if code else b"}"  # a comment-only line never continues a statement
+    return code[-1] if code and code.strip() else ord(";")
 
 
-def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Disjoint, sorted spans, so one bisection answers 'is this offset inside any of them'."""
-    out: list[tuple[int, int]] = []
-    for s, e in sorted(spans):
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
-        else:
-            out.append((s, e))
-    return out
+_QUERY["cpp"] = _QUERY["c"] + " (raw_string_literal) @p"  # C++ raw strings must stay byte-identical

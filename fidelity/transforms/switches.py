@@ -35,6 +35,7 @@ _JUMPS = {
     "java": "(break_statement) @b (yield_statement) @b",
     "c": "(break_statement) @b (case_statement) @b",
 }
+_JUMPS["cpp"] = _JUMPS["c"]  # C++ statements mirror C's grammar
 Group = tuple[list[Node | None], list[Node]]  # (case values, None = default; statements)
 
 
