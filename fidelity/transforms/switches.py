@@ -36,6 +36,7 @@ _JUMPS = {
     "c": "(break_statement) @b (case_statement) @b",
 }
 _JUMPS["cpp"] = _JUMPS["c"]  # C++ statements mirror C's grammar
+
 Group = tuple[list[Node | None], list[Node]]  # (case values, None = default; statements)
 
 
