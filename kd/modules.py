@@ -139,7 +139,7 @@ class ClassifierModule(L.LightningModule):
         except (ValueError, TypeError) as exc:
             log.info("GFLOPs not computed for this encoder: %s", exc)
             gfl = "n/a"
-        return {"kd.student_params": str(params), "kd.student_size_mb": f"{params * 4 / 1e6:.3f}",
+        return {"kd.student_params": str(params), "kd.student_size_mb": f"{params * 4 / 1e6:.6g}",
                 "kd.student_gflops": gfl}
 
     def mlflow_tags(self) -> dict[str, str]:

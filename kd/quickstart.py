@@ -27,14 +27,14 @@ def _fit(config: Path, extra: list[str]) -> KDCLI:
 
 
 def _accuracy(loaded: LoadedModel, examples: list[tuple[str, ...]], labels: torch.Tensor) -> float:
-    logits = predict_logits(loaded.model, CodeEncoder(loaded.tokenizer, 256), examples)
+    logits = predict_logits(loaded.model, CodeEncoder(loaded.tokenizer, 128), examples)
     return float((logits.argmax(-1) == labels).float().mean())
 
 
 def _latency(loaded: LoadedModel, examples: list[tuple[str, ...]]) -> float:
     """Seconds to score ``examples`` with a fresh encoder (no cached encodings), single pass."""
     start = time.perf_counter()
-    predict_logits(loaded.model, CodeEncoder(loaded.tokenizer, 256), examples)
+    predict_logits(loaded.model, CodeEncoder(loaded.tokenizer, 128), examples)
     return time.perf_counter() - start
 
 

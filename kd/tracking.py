@@ -91,6 +91,13 @@ class RunInfoCallback(L.Callback):
         if trainer.state.fn == "validate":
             self._tag(trainer, pl_module)
 
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
+        # No checkpoint is written here: a mid-batch loop state does not resume exactly. The last regular
+        # checkpoint (``save_last``) is the resume point; steps replayed after it are not logged twice.
+        if trainer.state.fn == "fit":
+            log.warning("fit interrupted at step %d (%s); resume with --ckpt_path last",
+                        trainer.global_step, type(exception).__name__)
+
     def on_save_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict) -> None:
         for logger in trainer.loggers:
             if isinstance(logger, MLFlowLogger):

@@ -150,6 +150,7 @@ class CloneDetectionDataModule(CodeDataModule):
                       "test": test_file}
         self.functions_file = functions_file
         self._functions: dict[str, str] | None = None
+        self.save_hyperparameters()
 
     def functions(self) -> dict[str, str]:
         if self._functions is None:
@@ -178,6 +179,7 @@ class DefectDataModule(CodeDataModule):
         super().__init__(data_dir, **kwargs)
         self.functions_file = functions_file
         self.split_files = split_files
+        self.save_hyperparameters()
 
     def _files(self) -> dict[str, str]:
         if self.split_files:

@@ -1,0 +1,135 @@
+"""train.py / LightningCLI: configs parse, bad keys are named, fits log to MLflow, resume is exact."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import lightning as L
+import mlflow
+import pytest
+import torch
+
+from kd.cli import KDCLI, find_last_checkpoint
+from kd.data.demo import ensure_demo_data
+from kd.models.io import save_model_dir
+from tests.kd.helpers import tiny_model
+
+CONFIGS = sorted(Path(__file__).resolve().parents[2].glob("lightning_configs/**/*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return ensure_demo_data(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("METACOMPRESS_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(p.parents[1])))
+def test_every_shipped_config_prints(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = config.read_text().splitlines()[0]
+    assert first.startswith("# python train.py fit --config"), f"{config}: first line must be the command"
+    with pytest.raises(SystemExit) as exc:
+        KDCLI(args=["fit", "--config", str(config), "--print_config"])
+    assert exc.value.code in (0, None)
+    assert "class_path" in capsys.readouterr().out
+
+
+def test_wrong_key_fails_at_parse_time_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = Path(__file__).resolve().parents[2] / "lightning_configs" / "quickstart" / "hinton.yaml"
+    with pytest.raises(SystemExit) as exc:
+        KDCLI(args=["fit", "--config", str(cfg), "--model.init_args.temprature", "3"])
+    assert exc.value.code != 0
+    assert "temprature" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        KDCLI(args=["fit", "--config", str(cfg), "--model.init_args.temperature", "hot"])
+    assert "temperature" in capsys.readouterr().err
+
+
+def _args(tmp_path: Path, data_dir: Path, teacher: Path, steps: int, extra: list[str] | None = None) -> list[str]:
+    return ["fit", "--seed_everything", "0",
+            "--model", "kd.methods.vanilla.HintonKD", "--model.task", "clone",
+            "--model.teacher", f'{{"source": "{teacher}"}}',
+            "--model.student", f'{{"spec": {{"vocab_size": 300, "num_hidden_layers": 1, "hidden_size": 16, '
+            f'"num_attention_heads": 2, "intermediate_size": 32}}, "tokenizer": "{teacher}"}}',
+            "--data", "kd.data.datamodules.CloneDetectionDataModule", "--data.data_dir", str(data_dir),
+            "--data.batch_size", "8", "--data.max_train_examples", "48", "--data.max_eval_examples", "16",
+            "--data.max_length", "64",
+            "--trainer.accelerator", "cpu", "--trainer.max_steps", str(steps), "--trainer.log_every_n_steps", "1",
+            "--trainer.val_check_interval", "3", "--trainer.enable_progress_bar", "false",
+            "--trainer.default_root_dir", str(tmp_path / "runs"),
+            "--trainer.logger.init_args.tracking_uri", f"sqlite:///{tmp_path}/mlflow.db",
+            "--trainer.logger.init_args.experiment_name", "t",
+            "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
+            "--trainer.callbacks.monitor=val/acc", "--trainer.callbacks.mode=max", "--trainer.callbacks.save_last=true",
+            *(extra or [])]
+
+
+@pytest.fixture
+def teacher_dir(tmp_path: Path) -> Path:
+    torch.manual_seed(0)
+    model, tok = tiny_model(n_inputs=2)
+    return save_model_dir(model, tok, tmp_path / "teacher")
+
+
+def test_fit_logs_everything_to_mlflow_and_checkpoints_student_only(tmp_path: Path, demo_root: Path,
+                                                                    teacher_dir: Path) -> None:
+    cli = KDCLI(args=_args(tmp_path, demo_root / "bigclonebench", teacher_dir, 6))
+    module = cli.model
+    assert module.teacher_forward_passes > 0  # computed once for this data…
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
+    run = client.get_run(cli.trainer.logger.run_id)
+    tags, params, metrics = run.data.tags, run.data.params, run.data.metrics
+    for key in ("kd.method", "kd.task", "kd.teacher", "kd.student_size_mb", "kd.student_params", "kd.student_gflops"):
+        assert key in tags, key
+    assert tags["kd.method"] == "hinton" and tags["kd.task"] == "clone"
+    assert float(tags["kd.student_size_mb"]) == pytest.approx(int(tags["kd.student_params"]) * 4 / 1e6, rel=1e-3)
+    assert params["temperature"] == "2.0" and "data_dir" in params
+    assert {"train/loss", "val/acc", "test/acc", "test/f1"} <= set(metrics)
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "train/loss")] == list(range(6))
+    artifacts = [a.path for a in client.list_artifacts(run.info.run_id)]
+    assert "config.yaml" in artifacts
+    last = find_last_checkpoint(tmp_path / "runs")
+    assert last is not None
+    ckpt = torch.load(last, map_location="cpu", weights_only=True)
+    assert all(k.startswith("model.") for k in ckpt["state_dict"])
+    n_student = sum(p.numel() for p in module.model.parameters())
+    assert sum(v.numel() for v in ckpt["state_dict"].values()) == n_student
+    # …and a second fit on the same teacher and data reuses the cached outputs.
+    cli2 = KDCLI(args=_args(tmp_path / "b", demo_root / "bigclonebench", teacher_dir, 2))
+    assert cli2.model.teacher_forward_passes == 0
+
+
+class _Interrupt(L.Callback):
+    """Ctrl+C during the forward pass of step ``at_step`` (where a fit spends its time)."""
+
+    def __init__(self, at_step: int) -> None:
+        self.at_step = at_step
+
+    def on_train_batch_start(self, trainer: L.Trainer, *args: object) -> None:
+        if trainer.global_step == self.at_step:
+            raise KeyboardInterrupt
+
+
+def test_resume_continues_the_same_run_without_lost_or_duplicated_steps(tmp_path: Path, demo_root: Path,
+                                                                        teacher_dir: Path) -> None:
+    args = _args(tmp_path, demo_root / "bigclonebench", teacher_dir, 9)
+    interrupted = args + ["--trainer.callbacks+=tests.kd.test_cli._Interrupt", "--trainer.callbacks.at_step=5"]
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(SystemExit):
+            KDCLI(args=interrupted)
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
+    (run,) = client.search_runs([client.get_experiment_by_name("t").experiment_id])
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "train/loss")] == list(range(5))
+    cli = KDCLI(args=args + ["--ckpt_path", "last"])
+    assert cli.trainer.logger.run_id == run.info.run_id
+    steps = [m.step for m in client.get_metric_history(run.info.run_id, "train/loss")]
+    assert steps == list(range(9)), steps
+    assert len(client.search_runs([run.info.experiment_id])) == 1
