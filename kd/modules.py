@@ -71,7 +71,9 @@ class ClassifierModule(L.LightningModule):
         if tok.get_vocab_size() != spec.vocab_size:
             log.info("vocab_size %d → %d (the tokenizer's size)", spec.vocab_size, tok.get_vocab_size())
             spec = spec.replace(vocab_size=tok.get_vocab_size())
-        return from_config(spec.to_roberta_config(), self.n_inputs, tok), tok
+        model = from_config(spec.to_roberta_config(), self.n_inputs, tok, pooling=ref.pooling,
+                            pair_features=ref.pair_features)
+        return model, tok
 
     def _fresh_tokenizer(self, ref: FreshModel) -> Tokenizer:
         if ref.tokenizer != "train":

@@ -4,6 +4,10 @@ Single head (RoBERTa classification head): ``<s>`` → dropout → dense(h→h) 
 Pair head (CodeXGLUE/Compressor clone detection): the two functions are encoded independently,
 their ``<s>`` vectors concatenated → dropout → dense(2h→h) → tanh → dropout → out(h→C).
 Index 1 is the positive class (clone / vulnerable) for every model this project builds or imports.
+
+Options for models trained from scratch (small data, no pre-training): ``pooling="mean"`` (masked mean
+of the last layer instead of ``<s>``) and ``pair_features="siamese"`` ([u, v, |u−v|, u⊙v] instead of
+[u, v]); both learn similarity much faster. The CodeXGLUE defaults are ``cls`` and ``concat``.
 """
 
 from __future__ import annotations
@@ -33,16 +37,23 @@ class CodeClassifier(nn.Module):
     """
 
     def __init__(self, encoder: PreTrainedModel, n_inputs: int = 1, num_labels: int = 2,
-                 dropout: float | None = None) -> None:
+                 dropout: float | None = None, pooling: str = "cls", pair_features: str = "concat") -> None:
         super().__init__()
         if n_inputs not in (1, 2):
             raise ValueError(f"Expected `n_inputs` in {{1, 2}}, got {n_inputs}")
+        if pooling not in ("cls", "mean"):
+            raise ValueError(f"Expected `pooling` in {{'cls', 'mean'}}, got {pooling!r}")
+        if pair_features not in ("concat", "siamese"):
+            raise ValueError(f"Expected `pair_features` in {{'concat', 'siamese'}}, got {pair_features!r}")
+        self.pooling = pooling
+        self.pair_features = pair_features if n_inputs == 2 else "concat"
         self.encoder = encoder
         self.n_inputs = n_inputs
         self.num_labels = num_labels
         hidden = int(encoder.config.hidden_size)
         p = float(dropout if dropout is not None else getattr(encoder.config, "hidden_dropout_prob", 0.1))
-        self.classifier = ClassificationHead(hidden * n_inputs, hidden, num_labels, p)
+        width = hidden * (4 if self.pair_features == "siamese" else n_inputs)
+        self.classifier = ClassificationHead(width, hidden, num_labels, p)
 
     @property
     def hidden_size(self) -> int:
@@ -50,11 +61,18 @@ class CodeClassifier(nn.Module):
 
     def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """The ``<s>`` vector of each row: (N, L) → (N, h)."""
-        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
-        return out.last_hidden_state[:, 0, :]
+        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        if self.pooling == "cls":
+            return out[:, 0, :]
+        mask = attention_mask.unsqueeze(-1).to(out.dtype)  # (N, L, 1)
+        return (out * mask).sum(1) / mask.sum(1).clamp_min(1.0)
 
     def classify(self, vectors: torch.Tensor) -> torch.Tensor:
         """(B·n_inputs, h) → (B, C); pairs are concatenated per example."""
+        if self.pair_features == "siamese":
+            pairs = vectors.reshape(-1, 2, self.hidden_size)  # (B, 2, h)
+            u, v = pairs[:, 0], pairs[:, 1]
+            return self.classifier(torch.cat([u, v, (u - v).abs(), u * v], dim=-1))
         return self.classifier(vectors.reshape(-1, self.hidden_size * self.n_inputs))
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -69,13 +69,13 @@ def from_pretrained(name_or_path: str, n_inputs: int, num_labels: int = 2) -> Lo
     return LoadedModel(CodeClassifier(encoder, n_inputs, num_labels), tok, name_or_path, "hf")
 
 
-def from_config(config: PretrainedConfig | dict, n_inputs: int, tokenizer: Tokenizer,
-                num_labels: int = 2) -> CodeClassifier:
+def from_config(config: PretrainedConfig | dict, n_inputs: int, tokenizer: Tokenizer, num_labels: int = 2,
+                pooling: str = "cls", pair_features: str = "concat") -> CodeClassifier:
     """Random-init encoder from a config (a student, or a teacher trained from scratch)."""
     if isinstance(config, dict):
         config = RobertaConfig(**config)
     encoder = AutoModel.from_config(config, add_pooling_layer=False)
-    return CodeClassifier(encoder, n_inputs, num_labels)
+    return CodeClassifier(encoder, n_inputs, num_labels, pooling=pooling, pair_features=pair_features)
 
 
 def save_model_dir(model: CodeClassifier, tokenizer: Tokenizer, directory: Path, extra: dict | None = None) -> Path:
@@ -85,7 +85,8 @@ def save_model_dir(model: CodeClassifier, tokenizer: Tokenizer, directory: Path,
     torch.save(model.state_dict(), directory / "model.pt")
     tokenizer.save(str(directory / "tokenizer.json"))
     meta = {"n_inputs": model.n_inputs, "num_labels": model.num_labels,
-            "dropout": model.classifier.dropout.p, "positive_index": 1, **(extra or {})}
+            "dropout": model.classifier.dropout.p, "positive_index": 1, "pooling": model.pooling,
+            "pair_features": model.pair_features, **(extra or {})}
     (directory / META).write_text(json.dumps(meta, indent=2))
     return directory
 
@@ -94,7 +95,8 @@ def load_model_dir(directory: Path) -> LoadedModel:
     meta = json.loads((directory / META).read_text())
     config = AutoConfig.from_pretrained(str(directory), trust_remote_code=False)
     tok = Tokenizer.from_file(str(directory / "tokenizer.json"))
-    model = from_config(config, int(meta["n_inputs"]), tok, int(meta.get("num_labels", 2)))
+    model = from_config(config, int(meta["n_inputs"]), tok, int(meta.get("num_labels", 2)),
+                        meta.get("pooling", "cls"), meta.get("pair_features", "concat"))
     state = torch.load(directory / "model.pt", map_location="cpu", weights_only=True)
     model.load_state_dict(state)
     return LoadedModel(model, tok, str(directory), "metacompress")

@@ -28,3 +28,5 @@ class FreshModel:
 
     spec: StudentSpec
     tokenizer: str = "train"
+    pooling: Literal["cls", "mean"] = "cls"
+    pair_features: Literal["concat", "siamese"] = "concat"
