@@ -1,0 +1,183 @@
+"""FidelityCallback: MetaCompress relations between teacher and student at every validation of a fit.
+
+The probe set (originals, transform and attack follow-ups, teacher outputs) is built once in
+``on_fit_start`` and cached on disk; each validation then runs only the student, batched, and logs
+``fidelity/<followup>/<relation>`` and ``fidelity/all/<relation>`` through ``pl_module.log`` — so
+``ModelCheckpoint(monitor="fidelity/all/agreement_violation", mode="min")`` and EarlyStopping can use
+them. With an MLflow logger, each evaluation also stores a report (CSV of divergent examples, bar and
+trend charts, Markdown/HTML summary) under the artifact folder ``fidelity/step_<global step>``.
+
+Turn it off with ``enabled: false`` (or remove its block from the config).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import pandas as pd
+from lightning.pytorch.loggers import MLFlowLogger
+from lightning.pytorch.utilities import rank_zero_warn
+
+from fidelity.evaluate import ALL, FidelityResult, Thresholds, fidelity_relations, student_probs
+from fidelity.metrics import FidelityRelations
+from fidelity.probe import ProbeConfig, ProbeSet, Teacher, build_probe, probe_summary
+from fidelity.report import write_report
+from kd.data.encoding import CodeEncoder
+
+log = logging.getLogger(__name__)
+
+
+class FidelityCallback(L.Callback):
+    """Metamorphic fidelity tests of the student against the frozen teacher of a ``DistillationModule``.
+
+    Args:
+        n_probe: validation examples in the probe (sampled with ``seed``).
+        transforms: transform names; None = every transform for the task's language (Java for clone
+            detection, C for vulnerability detection).
+        attacks: identifier attacks run once against the teacher (``mhm``, ``alert``, ``wir_random``).
+        attack_max_queries / attack_candidates: per-example query budget and candidates per step.
+        every_n_validations: evaluate at every n-th validation (1 = every validation/checkpoint). With
+            n > 1, a ModelCheckpoint monitoring a ``fidelity/*`` key finds it missing in between.
+        tau_d / tau_c / tau_g: relation thresholds (see :mod:`fidelity.relations`).
+        per_followup: log every follow-up's relations, not only ``all`` and ``originals``.
+        log_examples: store the CSV of divergent examples; log_artifacts: store any report at all.
+    """
+
+    def __init__(
+        self,
+        n_probe: int = 200,
+        transforms: list[str] | None = None,
+        attacks: Sequence[str] = ("mhm", "wir_random"),
+        attack_max_queries: int = 100,
+        attack_candidates: int = 10,
+        seed: int = 0,
+        every_n_validations: int = 1,
+        tau_d: float = 0.1,
+        tau_c: float = 0.9,
+        tau_g: float = 0.1,
+        per_followup: bool = True,
+        log_examples: bool = True,
+        log_artifacts: bool = True,
+        split: str = "val",
+        batch_size: int = 64,
+        use_cache: bool = True,
+        progress: bool = True,
+        enabled: bool = True,
+    ) -> None:
+        super().__init__()
+        self.config = ProbeConfig(
+            n_probe,
+            tuple(transforms) if transforms is not None else None,
+            tuple(attacks),
+            attack_max_queries,
+            attack_candidates,
+            seed=seed,
+        )
+        FidelityRelations(tau_d=tau_d, tau_c=tau_c, tau_g=tau_g)  # validates the thresholds now
+        if every_n_validations < 1:
+            raise ValueError(f"Expected `every_n_validations` >= 1, got {every_n_validations}")
+        if split not in ("train", "distill", "val", "test"):
+            raise ValueError(f"Unknown split {split!r}; expected one of train, distill, val, test")
+        self.thresholds = Thresholds(tau_d, tau_c, tau_g)
+        self.every_n_validations = every_n_validations
+        self.per_followup, self.log_examples, self.log_artifacts = per_followup, log_examples, log_artifacts
+        self.split, self.batch_size, self.use_cache, self.progress = split, batch_size, use_cache, progress
+        self.enabled = enabled
+        self.probe: ProbeSet | None = None
+        self.last: FidelityResult | None = None
+        self.history: list[dict[str, float]] = []  # the "all" row per evaluation, with its step
+        self.validations = 0
+        self.seconds: list[float] = []  # wall time of each per-checkpoint evaluation (benchmarks)
+        self._encoder: CodeEncoder | None = None
+        self._max_length = 400
+
+    # -- probe ---------------------------------------------------------------------------------
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.probe, self._encoder = None, None
+        if not self.enabled:
+            return
+        if not (hasattr(pl_module, "teacher") and hasattr(pl_module, "teacher_predict")):
+            rank_zero_warn(
+                f"FidelityCallback: {type(pl_module).__name__} has no frozen teacher "
+                "(not a DistillationModule); fidelity tests are skipped"
+            )
+            return
+        dm = getattr(trainer, "datamodule", None)
+        if dm is None or not hasattr(dm, "split"):
+            rank_zero_warn("FidelityCallback: no code datamodule on the trainer; fidelity tests are skipped")
+            return
+        from kd.distill import model_fingerprint
+
+        self._max_length = int(dm.max_length)
+        model, tokenizer = pl_module.teacher()  # type: ignore[operator]
+
+        teacher_predict: Any = pl_module.teacher_predict
+
+        def predict(examples: list[tuple[str, ...]]) -> Any:
+            return teacher_predict(examples, self._max_length, desc="teacher on probe")
+
+        fingerprint = model_fingerprint(getattr(pl_module, "teacher_ref"))  # noqa: B009
+        teacher = Teacher(model, tokenizer, fingerprint, self._max_length, predict)
+        task = str(getattr(pl_module, "task"))  # noqa: B009
+        split = dm.split(self.split)
+        self.probe = build_probe(split, task, self.config, teacher, self.use_cache, self.progress)
+        summary = probe_summary(self.probe)
+        for logger in trainer.loggers:
+            logger.log_metrics({"fidelity/probe/build_seconds": summary.pop("build_seconds")}, step=0)
+            logger.log_hyperparams({f"fidelity.{k}": v for k, v in summary.items()})
+
+    # -- per checkpoint ------------------------------------------------------------------------
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.probe is None or trainer.sanity_checking or trainer.state.fn != "fit":
+            return
+        self.validations += 1
+        if (self.validations - 1) % self.every_n_validations:
+            return
+        start = time.perf_counter()
+        if self._encoder is None:
+            self._encoder = CodeEncoder(pl_module.tokenizer, self._max_length)  # type: ignore[arg-type]
+        probs = student_probs(self.probe, pl_module.model, self._encoder, self.batch_size)  # type: ignore[arg-type]
+        result = fidelity_relations(self.probe, probs, self.thresholds)
+        metrics = result.metrics()
+        if not self.per_followup:
+            metrics = {k: v for k, v in metrics.items() if k.split("/")[1] in (ALL, "originals")}
+        pl_module.log_dict(metrics, on_step=False, on_epoch=True, batch_size=1)
+        self.last = result
+        self.history.append({"step": float(trainer.global_step), **result.table[ALL]})
+        if self.log_artifacts and trainer.is_global_zero:
+            self._log_report(trainer, pl_module, result)
+        self.seconds.append(time.perf_counter() - start)
+        pl_module.log("fidelity/seconds", self.seconds[-1], on_step=False, on_epoch=True, batch_size=1)
+
+    def _log_report(self, trainer: L.Trainer, pl_module: L.LightningModule, result: FidelityResult) -> None:
+        loggers = [lg for lg in trainer.loggers if isinstance(lg, MLFlowLogger)]
+        if not loggers or self.probe is None:
+            return
+        meta = {
+            "task": self.probe.task,
+            "global_step": trainer.global_step,
+            "epoch": trainer.current_epoch,
+            "method": getattr(pl_module, "method", type(pl_module).__name__),
+            "n_probe": len(self.probe.originals),
+            "thresholds": self.thresholds,
+        }
+        with tempfile.TemporaryDirectory(prefix="fidelity-") as tmp:
+            write_report(Path(tmp), self.probe, result, meta, pd.DataFrame(self.history), self.log_examples)
+            for logger in loggers:
+                logger.experiment.log_artifacts(
+                    logger.run_id, tmp, f"fidelity/step_{trainer.global_step:07d}"
+                )
+
+    # -- resume --------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {"history": self.history, "validations": self.validations}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.history = list(state_dict.get("history", []))
+        self.validations = int(state_dict.get("validations", 0))

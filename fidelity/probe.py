@@ -1,0 +1,361 @@
+"""Probe set: a fixed sample of validation examples, their follow-ups, and the teacher's outputs on both.
+
+Built once per fit (and cached on disk), so each checkpoint only has to run the student:
+
+- follow-ups from every applicable transform, one set per transform name; for clone pairs the *first*
+  function is rewritten and the second kept, so a pair stays a pair of the same two behaviours;
+- follow-ups from identifier attacks (MHM, ALERT-style, WIR-Random) run against the teacher once; the
+  most damaging variant each attack found is transferred to the student (also when it did not flip
+  the teacher: it is still a semantic-preserving rewrite);
+- the teacher's probabilities on originals and follow-ups, from one batched teacher pass.
+
+The cache key covers the data, transform set, attack configuration, seed and teacher fingerprint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from tokenizers import Tokenizer
+from tqdm.auto import tqdm
+
+from fidelity.attacks import (
+    ALERT,
+    MHM,
+    AttackConfig,
+    CandidatePool,
+    CodeInput,
+    IdentifierAttack,
+    TransformsRenamer,
+    WIRRandom,
+    char_ngram_embedder,
+    harvest_names,
+    summarize,
+)
+from fidelity.transforms import apply_transform, identifiers, list_transforms
+from kd.data.encoding import CodeEncoder
+from kd.data.splits import CodeSplit
+from kd.models.classifier import CodeClassifier
+from kd.models.inference import embed_texts
+from kd.modules import cache_dir
+
+log = logging.getLogger(__name__)
+Example = tuple[str, ...]
+LANGUAGE_FOR_TASK = {"clone": "java", "vulnerability": "c"}
+ATTACKS: dict[str, type[IdentifierAttack]] = {"mhm": MHM, "alert": ALERT, "wir_random": WIRRandom}
+_VERSION = 1  # bump when the probe format or construction changes: old cache entries are ignored
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """What goes into a probe set. ``transforms=None`` means every transform of the task's language."""
+
+    n_probe: int = 200
+    transforms: tuple[str, ...] | None = None
+    attacks: tuple[str, ...] = ("mhm", "wir_random")
+    max_queries: int = 100
+    n_candidates: int = 10
+    pool_functions: int = 500
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("n_probe", "max_queries", "n_candidates", "pool_functions"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"Expected `{name}` a positive integer, got {value!r}")
+        unknown = [a for a in self.attacks if a not in ATTACKS]
+        if unknown:
+            raise ValueError(f"Unknown attack(s) {unknown}; expected some of {', '.join(ATTACKS)}")
+
+    def transform_names(self, language: str) -> tuple[str, ...]:
+        available = list_transforms(language)
+        if self.transforms is None:
+            return tuple(available)
+        unknown = [t for t in self.transforms if t not in available]
+        if unknown:
+            raise ValueError(
+                f"Unknown transform(s) {unknown} for {language}; expected some of {', '.join(available)}"
+            )
+        return tuple(dict.fromkeys(self.transforms))
+
+
+@dataclass
+class Teacher:
+    """The teacher as the probe builder needs it: the model (attack target), and ``predict`` — the one
+    batched pass over originals and follow-ups (``DistillationModule.teacher_predict`` in a fit)."""
+
+    model: CodeClassifier
+    tokenizer: Tokenizer
+    fingerprint: str
+    max_length: int
+    predict: Callable[[list[Example]], torch.Tensor]
+
+
+@dataclass
+class FollowUpSet:
+    """Follow-ups of one transform or attack: ``examples[j]`` rewrites original ``source[j]``."""
+
+    name: str
+    kind: str  # "transform" | "attack"
+    source: list[int]
+    examples: list[Example]
+    teacher_probs: torch.Tensor  # (M, C)
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class ProbeSet:
+    task: str
+    language: str
+    originals: list[Example]
+    labels: torch.Tensor  # (N,)
+    teacher_probs: torch.Tensor  # (N, C)
+    followups: dict[str, FollowUpSet]
+    key: str = ""
+    build_seconds: float = 0.0
+
+    def all_examples(self) -> list[Example]:
+        """Originals, then every follow-up set in order: the layout of one batched scoring pass."""
+        return [*self.originals, *(ex for fu in self.followups.values() for ex in fu.examples)]
+
+    def split_scores(self, scores: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Cut scores over :meth:`all_examples` back into (originals, {follow-up name: rows})."""
+        n = len(self.originals)
+        out, start = {}, n
+        for name, fu in self.followups.items():
+            out[name] = scores[start : start + len(fu.examples)]
+            start += len(fu.examples)
+        return scores[:n], out
+
+    def save(self, path: Path) -> None:
+        data = {
+            "task": self.task,
+            "language": self.language,
+            "originals": self.originals,
+            "labels": self.labels.tolist(),
+            "teacher_probs": self.teacher_probs.tolist(),
+            "key": self.key,
+            "build_seconds": self.build_seconds,
+            "version": _VERSION,
+            "followups": [
+                {**asdict(fu), "teacher_probs": fu.teacher_probs.tolist()} for fu in self.followups.values()
+            ],
+        }
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data))
+        tmp.replace(path)  # atomic: an interrupted build never leaves a truncated probe
+
+    @classmethod
+    def load(cls, path: Path) -> ProbeSet | None:
+        """The cached probe, or None when it is missing, unreadable or from another format version."""
+        try:
+            data = json.loads(path.read_text())
+            if data.get("version") != _VERSION:
+                return None
+            t_probs = torch.tensor(data["teacher_probs"], dtype=torch.float32)
+            c = t_probs.shape[1]
+            fus = {
+                f["name"]: FollowUpSet(
+                    f["name"],
+                    f["kind"],
+                    f["source"],
+                    [tuple(e) for e in f["examples"]],
+                    _probs(f["teacher_probs"], c),
+                    f["stats"],
+                )
+                for f in data["followups"]
+            }
+            return cls(
+                data["task"],
+                data["language"],
+                [tuple(e) for e in data["originals"]],
+                torch.tensor(data["labels"], dtype=torch.long),
+                t_probs,
+                fus,
+                data["key"],
+                data["build_seconds"],
+            )
+        except (OSError, ValueError, KeyError, TypeError, IndexError, RuntimeError) as exc:
+            log.warning("ignoring unreadable probe cache %s: %s", path, exc)
+            return None
+
+
+def _probs(rows: list[list[float]], n_classes: int = 2) -> torch.Tensor:
+    return torch.tensor(rows, dtype=torch.float32).reshape(len(rows), n_classes)
+
+
+class EmbeddingCachePredictor:
+    """Black-box predictor over a :class:`CodeClassifier` that encodes each distinct function once.
+
+    An attack variant changes one function of a pair, so the other one's vector is reused (an attack
+    query costs one encoder pass, not two)."""
+
+    def __init__(
+        self, model: CodeClassifier, encoder: CodeEncoder, batch_size: int = 64, cache_size: int = 8192
+    ) -> None:
+        self.model, self.encoder = model.eval(), encoder
+        self.batch_size, self.cache_size = batch_size, cache_size
+        self.cache: dict[str, torch.Tensor] = {}
+        self.queries = 0
+
+    @torch.inference_mode()
+    def predict(self, inputs: Sequence[CodeInput]) -> torch.Tensor:
+        flat = [t for x in inputs for t in ((x,) if isinstance(x, str) else x)]
+        todo = [t for t in dict.fromkeys(flat) if t not in self.cache]
+        if len(self.cache) + len(todo) > self.cache_size:
+            self.cache.clear()
+        if todo:
+            self.cache.update(embed_texts(self.model, self.encoder, todo, self.batch_size))
+        self.queries += len(inputs)
+        device = next(self.model.parameters()).device
+        vectors = torch.stack([self.cache[t] for t in flat]).to(device)  # (N·k, h)
+        return torch.softmax(self.model.classify(vectors).float(), dim=-1).cpu()
+
+
+def probe_key(split: CodeSplit, task: str, config: ProbeConfig, teacher: Teacher) -> str:
+    enc = CodeEncoder(teacher.tokenizer, teacher.max_length)
+    parts = [
+        str(_VERSION),
+        task,
+        split.fingerprint(),
+        json.dumps(asdict(config), sort_keys=True),
+        ",".join(config.transform_names(LANGUAGE_FOR_TASK[task])),
+        teacher.fingerprint,
+        enc.fingerprint(),
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+
+
+def build_probe(
+    split: CodeSplit,
+    task: str,
+    config: ProbeConfig,
+    teacher: Teacher,
+    use_cache: bool = True,
+    progress: bool = True,
+) -> ProbeSet:
+    """The probe for ``split`` (validation, usually): from the disk cache, or built and cached."""
+    if task not in LANGUAGE_FOR_TASK:
+        raise ValueError(f"Unknown task {task!r}; expected one of {', '.join(LANGUAGE_FOR_TASK)}")
+    language = LANGUAGE_FOR_TASK[task]
+    key = probe_key(split, task, config, teacher)
+    path = cache_dir("probes") / f"{key}.json"
+    if use_cache and path.is_file():
+        cached = ProbeSet.load(path)
+        if cached is not None:
+            log.info("fidelity probe: cache hit %s", path)
+            return cached
+    start = time.perf_counter()
+    sample = split.subset(config.n_probe, config.seed)
+    originals = [sample.texts(i) for i in range(len(sample))]
+    labels = sample.labels()
+    found = transform_followups(originals, language, config, progress)
+    pool_texts = list(split.functions.values())[: config.pool_functions]
+    found.update(
+        attack_followups(originals, labels.tolist(), language, config, teacher, pool_texts, progress)
+    )
+    probe = ProbeSet(task, language, originals, labels, torch.empty(0), {}, key)
+    followups = [
+        FollowUpSet(name, kind, src, exs, torch.empty(0), stats)
+        for name, (kind, src, exs, stats) in found.items()
+    ]
+    probe.followups = {fu.name: fu for fu in followups}
+    teacher_probs = torch.softmax(teacher.predict(probe.all_examples()).float(), dim=-1)
+    probe.teacher_probs, per_followup = probe.split_scores(teacher_probs)
+    for name, probs in per_followup.items():
+        probe.followups[name].teacher_probs = probs
+    probe.build_seconds = time.perf_counter() - start
+    if use_cache:
+        probe.save(path)
+    log.info(
+        "fidelity probe: %d originals, %d follow-ups in %.1fs",
+        len(originals),
+        sum(len(fu.examples) for fu in followups),
+        probe.build_seconds,
+    )
+    return probe
+
+
+Found = dict[str, tuple[str, list[int], list[Example], dict[str, float]]]
+
+
+def transform_followups(
+    originals: list[Example], language: str, config: ProbeConfig, progress: bool = True
+) -> Found:
+    """One follow-up per (original, transform) where the transform applies to the first function."""
+    out: Found = {}
+    for name in tqdm(config.transform_names(language), desc="probe transforms", disable=not progress):
+        source, examples = [], []
+        for i, ex in enumerate(originals):
+            result = apply_transform(ex[0], language, name, seed=config.seed)
+            if result.status == "ok" and result.code is not None:
+                source.append(i)
+                examples.append((result.code, *ex[1:]))
+        out[name] = ("transform", source, examples, {"applicable": len(source) / max(len(originals), 1)})
+    return out
+
+
+def attack_followups(
+    originals: list[Example],
+    labels: list[int],
+    language: str,
+    config: ProbeConfig,
+    teacher: Teacher,
+    pool_texts: list[str],
+    progress: bool = True,
+) -> Found:
+    """Attack the teacher once per original; the best variant found becomes the follow-up."""
+    if not config.attacks:
+        return {}
+    renamer = TransformsRenamer()
+    names = harvest_names(pool_texts, lambda code: identifiers(code, language))
+    try:
+        pool = CandidatePool(
+            names, embed=char_ngram_embedder(), is_valid=lambda n: renamer.is_valid(n, language)
+        )
+    except ValueError as exc:  # no identifiers anywhere in the data: nothing to substitute with
+        log.warning("fidelity probe: no attack follow-ups (%s)", exc)
+        return {}
+    predictor = EmbeddingCachePredictor(teacher.model, CodeEncoder(teacher.tokenizer, teacher.max_length))
+    attack_config = AttackConfig(
+        language=language,
+        max_queries=config.max_queries,
+        n_candidates=config.n_candidates,
+        seed=config.seed,
+        side=0,
+    )
+    out: Found = {}
+    for name in config.attacks:
+        attack = ATTACKS[name](predictor, attack_config, renamer, pool=pool)  # type: ignore[call-arg]
+        inputs: list[CodeInput] = [ex[0] if len(ex) == 1 else (ex[0], ex[1]) for ex in originals]
+        results = [
+            attack.attack(x, y)
+            for x, y in tqdm(
+                list(zip(inputs, labels, strict=True)), desc=f"probe attack {name}", disable=not progress
+            )
+        ]
+        source, examples = [], []
+        for i, r in enumerate(results):
+            if r.adversarial is not None and r.adversarial != r.original:
+                source.append(i)
+                adv = r.adversarial
+                examples.append((adv,) if isinstance(adv, str) else tuple(adv))
+        out[name] = ("attack", source, examples, summarize(results))
+    return out
+
+
+def probe_summary(probe: ProbeSet) -> dict[str, Any]:
+    """Counts for logging: originals and follow-ups per name."""
+    return {
+        "n_probe": len(probe.originals),
+        "build_seconds": probe.build_seconds,
+        **{f"n_{name}": len(fu.examples) for name, fu in probe.followups.items()},
+    }
