@@ -33,8 +33,9 @@ from kd.spec import StudentSpec  # noqa: E402
 SHARED = Path(os.environ.get("METACOMPRESS_SHARED", ROOT.parent / "shared"))
 TEACHER = SHARED / "models" / "compressor-3mb" / "clone"
 DATA = SHARED / "data" / "bigclonebench"
-STUDENT = StudentSpec(vocab_size=1000, num_hidden_layers=4, hidden_size=64, num_attention_heads=4,
-                      intermediate_size=128)
+STUDENT = StudentSpec(
+    vocab_size=1000, num_hidden_layers=4, hidden_size=64, num_attention_heads=4, intermediate_size=128
+)
 
 
 def plain_loop(n: int, batch_size: int, max_length: int = 400) -> float:
@@ -64,17 +65,50 @@ def plain_loop(n: int, batch_size: int, max_length: int = 400) -> float:
 def metacompress_fit(n: int, batch_size: int, workdir: Path) -> float:
     os.environ["METACOMPRESS_CACHE"] = str(workdir / "cache")  # cold cache: teacher pass is timed
     steps = (n + batch_size - 1) // batch_size
-    spec = ", ".join(f'"{k}": {v}' for k, v in STUDENT.to_dict().items() if k in
-                     ("vocab_size", "num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size"))
-    args = ["fit", "--seed_everything", "0", "--model", "kd.methods.vanilla.HintonKD", "--model.task", "clone",
-            "--model.temperature", "1.0", "--model.teacher", f'{{"source": "{TEACHER}"}}',
-            "--model.student", f'{{"spec": {{{spec}}}, "tokenizer": "{TEACHER / "tokenizer.json"}"}}',
-            "--data", "kd.data.datamodules.CloneDetectionDataModule", "--data.data_dir", str(DATA),
-            "--data.batch_size", str(batch_size), "--data.max_train_examples", str(n),
-            "--trainer.accelerator", "cpu", "--trainer.max_steps", str(steps), "--trainer.limit_val_batches", "0",
-            "--trainer.enable_progress_bar", "false", "--trainer.enable_checkpointing", "false",
-            "--trainer.default_root_dir", str(workdir / "runs"), "--test_after_fit", "false",
-            "--trainer.logger.init_args.tracking_uri", f"sqlite:///{workdir}/mlflow.db"]
+    spec = ", ".join(
+        f'"{k}": {v}'
+        for k, v in STUDENT.to_dict().items()
+        if k in ("vocab_size", "num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size")
+    )
+    args = [
+        "fit",
+        "--seed_everything",
+        "0",
+        "--model",
+        "kd.methods.vanilla.HintonKD",
+        "--model.task",
+        "clone",
+        "--model.temperature",
+        "1.0",
+        "--model.teacher",
+        f'{{"source": "{TEACHER}"}}',
+        "--model.student",
+        f'{{"spec": {{{spec}}}, "tokenizer": "{TEACHER / "tokenizer.json"}"}}',
+        "--data",
+        "kd.data.datamodules.CloneDetectionDataModule",
+        "--data.data_dir",
+        str(DATA),
+        "--data.batch_size",
+        str(batch_size),
+        "--data.max_train_examples",
+        str(n),
+        "--trainer.accelerator",
+        "cpu",
+        "--trainer.max_steps",
+        str(steps),
+        "--trainer.limit_val_batches",
+        "0",
+        "--trainer.enable_progress_bar",
+        "false",
+        "--trainer.enable_checkpointing",
+        "false",
+        "--trainer.default_root_dir",
+        str(workdir / "runs"),
+        "--test_after_fit",
+        "false",
+        "--trainer.logger.init_args.tracking_uri",
+        f"sqlite:///{workdir}/mlflow.db",
+    ]
     start = time.perf_counter()
     KDCLI(args=args)
     return n / (time.perf_counter() - start)
@@ -89,9 +123,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ours = metacompress_fit(args.n, args.batch_size, Path(tmp))
         plain = plain_loop(args.n, args.batch_size)
-    print(f"\n| loop | samples/s |\n|---|---|\n| plain PyTorch (teacher every step, pad to 400) | {plain:.1f} |"
-          f"\n| metacompress fit (cached teacher, dynamic padding) | {ours:.1f} |\n\nratio: {ours / plain:.2f}× "
-          f"(n={args.n}, batch {args.batch_size}, {torch.get_num_threads()} threads; target ≥ 1.5×)")
+    print(
+        f"\n| loop | samples/s |\n|---|---|\n| plain PyTorch (teacher every step, pad to 400) | {plain:.1f} |"
+        f"\n| metacompress fit (cached teacher, dynamic padding) | {ours:.1f} |\n\nratio: {ours / plain:.2f}× "
+        f"(n={args.n}, batch {args.batch_size}, {torch.get_num_threads()} threads; target ≥ 1.5×)"
+    )
 
 
 if __name__ == "__main__":

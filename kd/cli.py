@@ -16,7 +16,10 @@ from kd.tracking import MLflowSaveConfig, RunInfoCallback, run_id_from_checkpoin
 
 log = logging.getLogger("metacompress")
 
-DEFAULT_LOGGER = {"class_path": "kd.tracking.KDMLFlowLogger", "init_args": {"experiment_name": "metacompress"}}
+DEFAULT_LOGGER = {
+    "class_path": "kd.tracking.KDMLFlowLogger",
+    "init_args": {"experiment_name": "metacompress"},
+}
 
 
 def find_last_checkpoint(root: str | Path) -> Path | None:
@@ -41,8 +44,12 @@ class KDCLI(LightningCLI):
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.set_defaults({"trainer.logger": DEFAULT_LOGGER})
-        parser.add_argument("--test_after_fit", type=bool, default=True,
-                            help="after fit, evaluate the best checkpoint on the test split (logged as test/*)")
+        parser.add_argument(
+            "--test_after_fit",
+            type=bool,
+            default=True,
+            help="after fit, evaluate the best checkpoint on the test split (logged as test/*)",
+        )
 
     def before_instantiate_classes(self) -> None:
         sub = self.subcommand
@@ -78,8 +85,10 @@ class KDCLI(LightningCLI):
         run_id = getattr(logger, "run_id", None)
         if run_id and self.trainer.is_global_zero:
             uri = getattr(logger, "_tracking_uri", "")
-            print(f"\nMLflow run {run_id} — open the UI with:\n  mlflow ui --backend-store-uri {uri} "
-                  "--host 127.0.0.1 --port 5000\n")
+            print(
+                f"\nMLflow run {run_id} — open the UI with:\n  mlflow ui --backend-store-uri {uri} "
+                "--host 127.0.0.1 --port 5000\n"
+            )
 
 
 def main(args: list[str] | None = None) -> KDCLI:

@@ -33,7 +33,7 @@ def model_fingerprint(ref: ModelRef) -> str:
             if f.is_file() and f.suffix in (".bin", ".pt", ".safetensors", ".json"):
                 h.update(f.name.encode())
                 with f.open("rb") as fh:
-                    for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    while block := fh.read(1 << 20):
                         h.update(block)
     else:
         h.update(ref.source.encode())
@@ -46,9 +46,17 @@ class DistillationModule(ClassifierModule):
     method = "distill"
     train_split = "distill"
 
-    def __init__(self, teacher: ModelRef, student: FreshModel | ModelRef, task: str = "clone", lr: float = 1e-4,
-                 weight_decay: float = 0.0, warmup_ratio: float = 0.1, teacher_batch_size: int = 64,
-                 export_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        teacher: ModelRef,
+        student: FreshModel | ModelRef,
+        task: str = "clone",
+        lr: float = 1e-4,
+        weight_decay: float = 0.0,
+        warmup_ratio: float = 0.1,
+        teacher_batch_size: int = 64,
+        export_dir: str | None = None,
+    ) -> None:
         super().__init__(task, lr, weight_decay, warmup_ratio, export_dir)
         self.teacher_ref = teacher
         self.student_ref = student
@@ -61,18 +69,22 @@ class DistillationModule(ClassifierModule):
     # -- teacher -----------------------------------------------------------------------------------
     def teacher(self) -> tuple[CodeClassifier, Any]:
         if not self._teacher:
-            loaded = load_classifier(self.teacher_ref.source, self.n_inputs, self.teacher_ref.format,
-                                     self.teacher_ref.tokenizer)
+            loaded = load_classifier(
+                self.teacher_ref.source, self.n_inputs, self.teacher_ref.format, self.teacher_ref.tokenizer
+            )
             loaded.model.eval().requires_grad_(False)
             self._teacher.append(loaded.model)
             self._teacher_tokenizer = loaded.tokenizer
         return self._teacher[0], self._teacher_tokenizer
 
-    def teacher_predict(self, examples: list[tuple[str, ...]], max_length: int, desc: str = "teacher") -> torch.Tensor:
+    def teacher_predict(
+        self, examples: list[tuple[str, ...]], max_length: int, desc: str = "teacher"
+    ) -> torch.Tensor:
         model, tok = self.teacher()
         self.teacher_forward_passes += len({t for ex in examples for t in ex})
-        return predict_logits(model, CodeEncoder(tok, max_length), examples, self.teacher_batch_size,
-                              progress=True, desc=desc)
+        return predict_logits(
+            model, CodeEncoder(tok, max_length), examples, self.teacher_batch_size, progress=True, desc=desc
+        )
 
     def cached_teacher_logits(self, split_name: str) -> torch.Tensor:
         dm = self._datamodule()
@@ -112,8 +124,9 @@ class DistillationModule(ClassifierModule):
         self.log("train/teacher_agreement", agree, batch_size=n)
         return loss
 
-    def distill_loss(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor,
-                     labels: torch.Tensor) -> torch.Tensor:
+    def distill_loss(
+        self, student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         raise NotImplementedError
 
     def mlflow_tags(self) -> dict[str, str]:

@@ -33,8 +33,15 @@ def n_inputs_for(task: str) -> int:
 
 
 def _metrics(prefix: str) -> MetricCollection:
-    return MetricCollection({"acc": BinaryAccuracy(), "f1": BinaryF1Score(), "precision": BinaryPrecision(),
-                             "recall": BinaryRecall()}, prefix=prefix)
+    return MetricCollection(
+        {
+            "acc": BinaryAccuracy(),
+            "f1": BinaryF1Score(),
+            "precision": BinaryPrecision(),
+            "recall": BinaryRecall(),
+        },
+        prefix=prefix,
+    )
 
 
 class ClassifierModule(L.LightningModule):
@@ -47,8 +54,9 @@ class ClassifierModule(L.LightningModule):
     method: str = "classifier"
     train_split: str = "train"
 
-    def __init__(self, task: str, lr: float, weight_decay: float, warmup_ratio: float,
-                 export_dir: str | None) -> None:
+    def __init__(
+        self, task: str, lr: float, weight_decay: float, warmup_ratio: float, export_dir: str | None
+    ) -> None:
         super().__init__()
         self.task = task
         self.n_inputs = n_inputs_for(task)
@@ -71,8 +79,9 @@ class ClassifierModule(L.LightningModule):
         if tok.get_vocab_size() != spec.vocab_size:
             log.info("vocab_size %d → %d (the tokenizer's size)", spec.vocab_size, tok.get_vocab_size())
             spec = spec.replace(vocab_size=tok.get_vocab_size())
-        model = from_config(spec.to_roberta_config(), self.n_inputs, tok, pooling=ref.pooling,
-                            pair_features=ref.pair_features)
+        model = from_config(
+            spec.to_roberta_config(), self.n_inputs, tok, pooling=ref.pooling, pair_features=ref.pair_features
+        )
         return model, tok
 
     def _fresh_tokenizer(self, ref: FreshModel) -> Tokenizer:
@@ -122,11 +131,14 @@ class ClassifierModule(L.LightningModule):
     # -- optimisation ----------------------------------------------------------------------------
     def configure_optimizers(self) -> Any:
         assert self.model is not None
-        decay, no_decay = [], []
+        decay: list[torch.nn.Parameter] = []
+        no_decay: list[torch.nn.Parameter] = []
         for name, p in self.model.named_parameters():
             (no_decay if p.ndim < 2 or "LayerNorm" in name else decay).append(p)
-        opt = torch.optim.AdamW([{"params": decay, "weight_decay": self.weight_decay},
-                                 {"params": no_decay, "weight_decay": 0.0}], lr=self.lr)
+        opt = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": self.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+            lr=self.lr,
+        )
         total = max(1, int(self.trainer.estimated_stepping_batches))
         sched = get_linear_schedule_with_warmup(opt, int(self.warmup_ratio * total), total)
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
@@ -141,8 +153,11 @@ class ClassifierModule(L.LightningModule):
         except (ValueError, TypeError) as exc:
             log.info("GFLOPs not computed for this encoder: %s", exc)
             gfl = "n/a"
-        return {"kd.student_params": str(params), "kd.student_size_mb": f"{params * 4 / 1e6:.6g}",
-                "kd.student_gflops": gfl}
+        return {
+            "kd.student_params": str(params),
+            "kd.student_size_mb": f"{params * 4 / 1e6:.6g}",
+            "kd.student_gflops": gfl,
+        }
 
     def mlflow_tags(self) -> dict[str, str]:
         return {"kd.method": self.method, "kd.task": self.task, **self.trained_model_tags()}
@@ -156,9 +171,13 @@ class ClassifierModule(L.LightningModule):
         assert self.model is not None and self.tokenizer is not None
         if state_dict_path:
             ckpt = torch.load(state_dict_path, map_location="cpu", weights_only=True)
-            state = {k.removeprefix("model."): v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
+            state = {
+                k.removeprefix("model."): v for k, v in ckpt["state_dict"].items() if k.startswith("model.")
+            }
             self.model.load_state_dict(state)
-        return save_model_dir(self.model, self.tokenizer, directory, {"method": self.method, "task": self.task})
+        return save_model_dir(
+            self.model, self.tokenizer, directory, {"method": self.method, "task": self.task}
+        )
 
     def on_fit_end(self) -> None:
         if self.export_dir and self.trainer.is_global_zero:

@@ -52,10 +52,25 @@ def compare(teacher_dir: Path, student_dir: Path, data_dir: Path, repeats: int =
         s_times.append(_latency(student, examples))
     p_t, p_s = actual_param_count(teacher.model), actual_param_count(student.model)
     speedup = statistics.median(t_times) / statistics.median(s_times)
-    return [["model", "test acc", "params", "size MB", "test-set time s", "speed-up"],
-            ["teacher", f"{acc_t:.3f}", f"{p_t:,}", f"{p_t * 4 / 1e6:.2f}", f"{statistics.median(t_times):.2f}", "1.00×"],
-            ["student (Hinton KD)", f"{acc_s:.3f}", f"{p_s:,}", f"{p_s * 4 / 1e6:.2f}",
-             f"{statistics.median(s_times):.2f}", f"{speedup:.2f}×"]]
+    return [
+        ["model", "test acc", "params", "size MB", "test-set time s", "speed-up"],
+        [
+            "teacher",
+            f"{acc_t:.3f}",
+            f"{p_t:,}",
+            f"{p_t * 4 / 1e6:.2f}",
+            f"{statistics.median(t_times):.2f}",
+            "1.00×",
+        ],
+        [
+            "student (Hinton KD)",
+            f"{acc_s:.3f}",
+            f"{p_s:,}",
+            f"{p_s * 4 / 1e6:.2f}",
+            f"{statistics.median(s_times):.2f}",
+            f"{speedup:.2f}×",
+        ],
+    ]
 
 
 def markdown(rows: list[list[str]]) -> str:
@@ -69,16 +84,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fast", action="store_true", help="tiny slice and 1 epoch (a smoke test, ~1 min)")
     args = ap.parse_args(argv)
     data_root = ensure_demo_data()
-    extra = ["--data.max_train_examples", "128", "--data.max_eval_examples", "64", "--trainer.max_epochs", "1"] \
-        if args.fast else []
+    extra = (
+        ["--data.max_train_examples", "128", "--data.max_eval_examples", "64", "--trainer.max_epochs", "1"]
+        if args.fast
+        else []
+    )
     teacher_cli = _fit(CONFIGS / "teacher.yaml", extra)
     student_cli = _fit(CONFIGS / "hinton.yaml", extra)
-    rows = compare(Path(teacher_cli.model.export_dir), Path(student_cli.model.export_dir), data_root / "bigclonebench")
+    rows = compare(
+        Path(teacher_cli.model.export_dir), Path(student_cli.model.export_dir), data_root / "bigclonebench"
+    )
     uri = getattr(student_cli.trainer.logger, "_tracking_uri", "sqlite:///mlruns/mlflow.db")
     print("\nQuickstart (synthetic demo data, clone detection, test split):\n")
     print(markdown(rows))
-    print(f"\nOpen the MLflow UI and compare the two runs (experiment 'quickstart'):\n"
-          f"  mlflow ui --backend-store-uri {uri} --host 127.0.0.1 --port 5000\n")
+    print(
+        f"\nOpen the MLflow UI and compare the two runs (experiment 'quickstart'):\n"
+        f"  mlflow ui --backend-store-uri {uri} --host 127.0.0.1 --port 5000\n"
+    )
     return 0
 
 

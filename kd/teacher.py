@@ -19,9 +19,16 @@ class TeacherFineTune(ClassifierModule):
     method = "teacher"
     train_split = "train"
 
-    def __init__(self, model: ModelRef | FreshModel, task: str = "clone", lr: float = 5e-5,
-                 weight_decay: float = 0.0, warmup_ratio: float = 0.1, class_weights: list[float] | None = None,
-                 export_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        model: ModelRef | FreshModel,
+        task: str = "clone",
+        lr: float = 5e-5,
+        weight_decay: float = 0.0,
+        warmup_ratio: float = 0.1,
+        class_weights: list[float] | None = None,
+        export_dir: str | None = None,
+    ) -> None:
         super().__init__(task, lr, weight_decay, warmup_ratio, export_dir)
         self.model_ref = model
         self.class_weights = class_weights
@@ -39,5 +46,9 @@ class TeacherFineTune(ClassifierModule):
         return loss
 
     def mlflow_tags(self) -> dict[str, str]:
-        src = self.model_ref.source if isinstance(self.model_ref, ModelRef) else f"fresh:{self.model_ref.spec.name}"
+        src = (
+            self.model_ref.source
+            if isinstance(self.model_ref, ModelRef)
+            else f"fresh:{self.model_ref.spec.name}"
+        )
         return {**super().mlflow_tags(), "kd.teacher": src}

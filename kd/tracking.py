@@ -41,13 +41,24 @@ class KDMLFlowLogger(MLFlowLogger):
     not logged again, so a resumed run has neither gaps nor duplicated steps.
     """
 
-    def __init__(self, experiment_name: str = "metacompress", run_name: str | None = None,
-                 tracking_uri: str | None = None, run_id: str | None = None, tags: dict[str, Any] | None = None,
-                 artifact_location: str | None = None) -> None:
-        super().__init__(experiment_name=experiment_name, run_name=run_name,
-                         tracking_uri=tracking_uri or default_tracking_uri(), tags=tags,
-                         artifact_location=artifact_location or default_artifact_location(), run_id=run_id,
-                         synchronous=True)
+    def __init__(
+        self,
+        experiment_name: str = "metacompress",
+        run_name: str | None = None,
+        tracking_uri: str | None = None,
+        run_id: str | None = None,
+        tags: dict[str, Any] | None = None,
+        artifact_location: str | None = None,
+    ) -> None:
+        super().__init__(
+            experiment_name=experiment_name,
+            run_name=run_name,
+            tracking_uri=tracking_uri or default_tracking_uri(),
+            tags=tags,
+            artifact_location=artifact_location or default_artifact_location(),
+            run_id=run_id,
+            synchronous=True,
+        )
         self._last_step: dict[str, int] | None = None
         self._resumed = run_id is not None
 
@@ -75,7 +86,7 @@ class RunInfoCallback(L.Callback):
     """Sets the ``kd.*`` tags from the module and stores the MLflow run id in every checkpoint."""
 
     def _tag(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        tags = getattr(pl_module, "mlflow_tags", lambda: {})()
+        tags: dict[str, str] = pl_module.mlflow_tags() if hasattr(pl_module, "mlflow_tags") else {}
         for logger in trainer.loggers:
             if isinstance(logger, MLFlowLogger) and tags:
                 for k, v in tags.items():
@@ -91,12 +102,17 @@ class RunInfoCallback(L.Callback):
         if trainer.state.fn == "validate":
             self._tag(trainer, pl_module)
 
-    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
+    def on_exception(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
+    ) -> None:
         # No checkpoint is written here: a mid-batch loop state does not resume exactly. The last regular
         # checkpoint (``save_last``) is the resume point; steps replayed after it are not logged twice.
         if trainer.state.fn == "fit":
-            log.warning("fit interrupted at step %d (%s); resume with --ckpt_path last",
-                        trainer.global_step, type(exception).__name__)
+            log.warning(
+                "fit interrupted at step %d (%s); resume with --ckpt_path last",
+                trainer.global_step,
+                type(exception).__name__,
+            )
 
     def on_save_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict) -> None:
         for logger in trainer.loggers:
@@ -120,8 +136,9 @@ class MLflowSaveConfig(SaveConfigCallback):
         if trainer.is_global_zero:
             root = Path(trainer.default_root_dir)
             root.mkdir(parents=True, exist_ok=True)
-            self.parser.save(self.config, root / self.config_filename, skip_none=False, overwrite=True,
-                             multifile=False)
+            self.parser.save(
+                self.config, root / self.config_filename, skip_none=False, overwrite=True, multifile=False
+            )
             self.save_config(trainer, pl_module, stage)
         self.already_saved = True
 

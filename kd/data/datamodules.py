@@ -38,9 +38,19 @@ class CodeDataModule(L.LightningDataModule):
     task: ClassVar[str] = ""
     n_inputs: ClassVar[int] = 1
 
-    def __init__(self, data_dir: str, batch_size: int = 16, eval_batch_size: int = 64, max_length: int = 400,
-                 num_workers: int = 0, on_error: OnError = "raise", max_train_examples: int | None = None,
-                 max_eval_examples: int | None = None, bucket_by_length: bool = True, seed: int = 0) -> None:
+    def __init__(
+        self,
+        data_dir: str,
+        batch_size: int = 16,
+        eval_batch_size: int = 64,
+        max_length: int = 400,
+        num_workers: int = 0,
+        on_error: OnError = "raise",
+        max_train_examples: int | None = None,
+        max_eval_examples: int | None = None,
+        bucket_by_length: bool = True,
+        seed: int = 0,
+    ) -> None:
         super().__init__()
         if batch_size < 1 or eval_batch_size < 1:
             raise ValueError(f"Expected positive batch sizes, got {batch_size} / {eval_batch_size}")
@@ -89,8 +99,9 @@ class CodeDataModule(L.LightningDataModule):
         key = enc.fingerprint()
         return self._encoders.setdefault(key, enc)
 
-    def loader(self, name: SplitName, tokenizer: Tokenizer, batch_size: int | None = None,
-               shuffle: bool = False) -> DataLoader:
+    def loader(
+        self, name: SplitName, tokenizer: Tokenizer, batch_size: int | None = None, shuffle: bool = False
+    ) -> DataLoader:
         split = self.split(name)
         encoder = self.encoder_for(tokenizer)
         bs = batch_size or (self.batch_size if shuffle else self.eval_batch_size)
@@ -101,9 +112,12 @@ class CodeDataModule(L.LightningDataModule):
             encoder.encode_many([split.functions[f] for f in split.function_ids()])
             lengths = [max(len(encoder.encode(t)) for t in split.texts(i)) for i in range(len(split))]
             sampler = BucketBatchSampler(lengths, bs, shuffle=shuffle, seed=self.seed)
-            return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate, num_workers=self.num_workers)
-        return DataLoader(dataset, batch_size=bs, shuffle=shuffle, collate_fn=collate,
-                          num_workers=self.num_workers)
+            return DataLoader(
+                dataset, batch_sampler=sampler, collate_fn=collate, num_workers=self.num_workers
+            )
+        return DataLoader(
+            dataset, batch_size=bs, shuffle=shuffle, collate_fn=collate, num_workers=self.num_workers
+        )
 
     def _model_tokenizer(self) -> Tokenizer:
         module = self.trainer.lightning_module if self.trainer is not None else None
@@ -142,19 +156,32 @@ class CloneDetectionDataModule(CodeDataModule):
     task = "clone"
     n_inputs = 2
 
-    def __init__(self, data_dir: str, functions_file: str = "functions.jsonl", train_file: str = "train.txt",
-                 distill_file: str | None = "unlabeled_train.txt", valid_file: str = "valid.txt",
-                 test_file: str = "test.txt", **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        data_dir: str,
+        functions_file: str = "functions.jsonl",
+        train_file: str = "train.txt",
+        distill_file: str | None = "unlabeled_train.txt",
+        valid_file: str = "valid.txt",
+        test_file: str = "test.txt",
+        **kwargs,
+    ) -> None:  # type: ignore[no-untyped-def]
         super().__init__(data_dir, **kwargs)
-        self.files = {"train": train_file, "distill": distill_file or train_file, "val": valid_file,
-                      "test": test_file}
+        self.files = {
+            "train": train_file,
+            "distill": distill_file or train_file,
+            "val": valid_file,
+            "test": test_file,
+        }
         self.functions_file = functions_file
         self._functions: dict[str, str] | None = None
         self.save_hyperparameters()
 
     def functions(self) -> dict[str, str]:
         if self._functions is None:
-            recs = read_functions(self.data_dir / self.functions_file, on_error=self.on_error, skips=self.skips)
+            recs = read_functions(
+                self.data_dir / self.functions_file, on_error=self.on_error, skips=self.skips
+            )
             self._functions = {k: r["func"] for k, r in recs.items()}
         return self._functions
 
@@ -174,8 +201,13 @@ class DefectDataModule(CodeDataModule):
     task = "vulnerability"
     n_inputs = 1
 
-    def __init__(self, data_dir: str, functions_file: str = "functions.jsonl",
-                 split_files: dict[str, str] | None = None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        data_dir: str,
+        functions_file: str = "functions.jsonl",
+        split_files: dict[str, str] | None = None,
+        **kwargs,
+    ) -> None:  # type: ignore[no-untyped-def]
         super().__init__(data_dir, **kwargs)
         self.functions_file = functions_file
         self.split_files = split_files
@@ -183,8 +215,12 @@ class DefectDataModule(CodeDataModule):
 
     def _files(self) -> dict[str, str]:
         if self.split_files:
-            return {"train": self.split_files["train"], "distill": self.split_files.get("distill",
-                    self.split_files["train"]), "val": self.split_files["valid"], "test": self.split_files["test"]}
+            return {
+                "train": self.split_files["train"],
+                "distill": self.split_files.get("distill", self.split_files["train"]),
+                "val": self.split_files["valid"],
+                "test": self.split_files["test"],
+            }
         if (self.data_dir / "train.txt").is_file():
             return {"train": "train.txt", "distill": "train.txt", "val": "valid.txt", "test": "test.txt"}
         return {"train": "train.jsonl", "distill": "train.jsonl", "val": "valid.jsonl", "test": "test.jsonl"}
@@ -193,15 +229,17 @@ class DefectDataModule(CodeDataModule):
         fname = self._files()[name]
         path = self.data_dir / fname
         if fname.endswith(".jsonl"):
-            recs = read_jsonl(path, ("func", "target"), self.on_error, self.skips)
-            funcs = {f"{name}:{i}": r["func"] for i, r in enumerate(recs)}
-            items = [((f"{name}:{i}",), check_label(r["target"], f"{path} record {i + 1}"))
-                     for i, r in enumerate(recs)]
+            rows = read_jsonl(path, ("func", "target"), self.on_error, self.skips)
+            funcs = {f"{name}:{i}": r["func"] for i, r in enumerate(rows)}
+            items: list[tuple[tuple[str, ...], int]] = [
+                ((f"{name}:{i}",), check_label(r["target"], f"{path} record {i + 1}"))
+                for i, r in enumerate(rows)
+            ]
             if not items:
                 raise DataError(f"split {path} is empty")
             return CodeSplit(name, items, funcs)
         require_file(self.data_dir / self.functions_file, "functions file")
         recs = read_functions(self.data_dir / self.functions_file, on_error=self.on_error, skips=self.skips)
         ids = read_id_list(path, recs, self.on_error, self.skips)
-        items = [((k,), check_label(recs[k].get("target"), f"{self.functions_file} idx {k}")) for k in ids]
+        items = [((k,), check_label(recs[k].get("target"), f"{self.functions_file} idx {k}")) for k in ids]  # noqa: E501
         return CodeSplit(name, items, {k: recs[k]["func"] for k in ids})

@@ -50,8 +50,10 @@ class CodeEncoder:
         ids = {k: tokenizer.token_to_id(v) for k, v in SPECIALS.items()}
         missing = [SPECIALS[k] for k in ("bos", "eos", "pad") if ids[k] is None]
         if missing:
-            raise ValueError(f"tokenizer has no special token(s) {', '.join(missing)}; "
-                             "expected a RoBERTa-style vocabulary with <s>, </s>, <pad>")
+            raise ValueError(
+                f"tokenizer has no special token(s) {', '.join(missing)}; "
+                "expected a RoBERTa-style vocabulary with <s>, </s>, <pad>"
+            )
         self.bos_id, self.eos_id, self.pad_id = ids["bos"], ids["eos"], ids["pad"]
         self._cache: dict[str, list[int]] = {}
 
@@ -97,7 +99,8 @@ class CodeEncoder:
         directory.mkdir(parents=True, exist_ok=True)
         self.tokenizer.save(str(directory / "tokenizer.json"))
         (directory / "encoding.json").write_text(
-            json.dumps({"max_length": self.max_length, "normalize": self.normalize}, indent=2))
+            json.dumps({"max_length": self.max_length, "normalize": self.normalize}, indent=2)
+        )
 
     @classmethod
     def load(cls, directory: Path) -> CodeEncoder:

@@ -51,8 +51,9 @@ def require_file(path: Path, what: str) -> Path:
     return path
 
 
-def read_jsonl(path: Path, required: Iterable[str], on_error: OnError = "raise",
-               skips: SkipReport | None = None) -> list[dict]:
+def read_jsonl(
+    path: Path, required: Iterable[str], on_error: OnError = "raise", skips: SkipReport | None = None
+) -> list[dict]:
     """Read a jsonl file; every record must be an object with the ``required`` keys."""
     require_file(path, "jsonl file")
     required = tuple(required)
@@ -85,8 +86,13 @@ def _check_record(line: str, required: tuple[str, ...]) -> dict | str:
     return obj
 
 
-def read_functions(path: Path, text_key: str = "func", id_key: str = "idx", on_error: OnError = "raise",
-                   skips: SkipReport | None = None) -> dict[str, dict]:
+def read_functions(
+    path: Path,
+    text_key: str = "func",
+    id_key: str = "idx",
+    on_error: OnError = "raise",
+    skips: SkipReport | None = None,
+) -> dict[str, dict]:
     """``functions.jsonl`` → {str(idx): record}. Duplicate ids are an error (first offender named)."""
     out: dict[str, dict] = {}
     for rec in read_jsonl(path, (id_key, text_key), on_error, skips):
@@ -110,8 +116,9 @@ def _fail_or_skip(on_error: OnError, skips: SkipReport | None, reason: str, wher
 Pair = tuple[str, str, int]
 
 
-def read_pairs(path: Path, known: set[str] | dict, on_error: OnError = "raise",
-               skips: SkipReport | None = None) -> list[Pair]:
+def read_pairs(
+    path: Path, known: set[str] | dict, on_error: OnError = "raise", skips: SkipReport | None = None
+) -> list[Pair]:
     """CodeXGLUE pair file: ``idx1<TAB>idx2<TAB>label`` (extra columns ignored)."""
     require_file(path, "pair file")
     bad: list[str] = []
@@ -144,8 +151,9 @@ def read_pairs(path: Path, known: set[str] | dict, on_error: OnError = "raise",
     return pairs
 
 
-def read_id_list(path: Path, known: set[str] | dict, on_error: OnError = "raise",
-                 skips: SkipReport | None = None) -> list[str]:
+def read_id_list(
+    path: Path, known: set[str] | dict, on_error: OnError = "raise", skips: SkipReport | None = None
+) -> list[str]:
     """One idx per line (Devign split files)."""
     require_file(path, "split file")
     ids: list[str] = []

@@ -84,8 +84,9 @@ class BucketBatchSampler(Sampler[list[int]]):
     batches stays random. Deterministic for a seed and epoch.
     """
 
-    def __init__(self, lengths: Sequence[int], batch_size: int, shuffle: bool = True, seed: int = 0,
-                 window: int = 50) -> None:
+    def __init__(
+        self, lengths: Sequence[int], batch_size: int, shuffle: bool = True, seed: int = 0, window: int = 50
+    ) -> None:
         self.lengths = list(lengths)
         self.batch_size = batch_size
         self.shuffle = shuffle

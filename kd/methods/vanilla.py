@@ -18,10 +18,22 @@ class HintonKD(DistillationModule):
 
     method = "hinton"
 
-    def __init__(self, teacher: ModelRef, student: FreshModel | ModelRef, task: str = "clone",
-                 temperature: float = 2.0, alpha: float = 0.0, lr: float = 1e-4, weight_decay: float = 0.0,
-                 warmup_ratio: float = 0.1, teacher_batch_size: int = 64, export_dir: str | None = None) -> None:
-        super().__init__(teacher, student, task, lr, weight_decay, warmup_ratio, teacher_batch_size, export_dir)
+    def __init__(
+        self,
+        teacher: ModelRef,
+        student: FreshModel | ModelRef,
+        task: str = "clone",
+        temperature: float = 2.0,
+        alpha: float = 0.0,
+        lr: float = 1e-4,
+        weight_decay: float = 0.0,
+        warmup_ratio: float = 0.1,
+        teacher_batch_size: int = 64,
+        export_dir: str | None = None,
+    ) -> None:
+        super().__init__(
+            teacher, student, task, lr, weight_decay, warmup_ratio, teacher_batch_size, export_dir
+        )
         if temperature <= 0:
             raise ValueError(f"Expected `temperature` > 0, got {temperature}")
         if not 0.0 <= alpha <= 1.0:
@@ -30,6 +42,7 @@ class HintonKD(DistillationModule):
         self.alpha = alpha
         self.save_hyperparameters(plain_hparams(locals()))
 
-    def distill_loss(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor,
-                     labels: torch.Tensor) -> torch.Tensor:
+    def distill_loss(
+        self, student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         return hinton_loss(student_logits, teacher_logits, labels, self.temperature, self.alpha)

@@ -36,8 +36,15 @@ class CodeClassifier(nn.Module):
     pair i, so each function is encoded alone (and its vector can be cached and reused).
     """
 
-    def __init__(self, encoder: PreTrainedModel, n_inputs: int = 1, num_labels: int = 2,
-                 dropout: float | None = None, pooling: str = "cls", pair_features: str = "concat") -> None:
+    def __init__(
+        self,
+        encoder: PreTrainedModel,
+        n_inputs: int = 1,
+        num_labels: int = 2,
+        dropout: float | None = None,
+        pooling: str = "cls",
+        pair_features: str = "concat",
+    ) -> None:
         super().__init__()
         if n_inputs not in (1, 2):
             raise ValueError(f"Expected `n_inputs` in {{1, 2}}, got {n_inputs}")

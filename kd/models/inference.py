@@ -17,8 +17,14 @@ from kd.models.classifier import CodeClassifier
 
 
 @torch.inference_mode()
-def embed_texts(model: CodeClassifier, encoder: CodeEncoder, texts: Sequence[str], batch_size: int = 64,
-                progress: bool = False, desc: str = "encode") -> dict[str, torch.Tensor]:
+def embed_texts(
+    model: CodeClassifier,
+    encoder: CodeEncoder,
+    texts: Sequence[str],
+    batch_size: int = 64,
+    progress: bool = False,
+    desc: str = "encode",
+) -> dict[str, torch.Tensor]:
     """Distinct text → ``<s>`` vector. Texts are sorted by length so each batch pads little."""
     unique = list(dict.fromkeys(texts))
     ids = encoder.encode_many(unique)
@@ -35,8 +41,14 @@ def embed_texts(model: CodeClassifier, encoder: CodeEncoder, texts: Sequence[str
 
 
 @torch.inference_mode()
-def predict_logits(model: CodeClassifier, encoder: CodeEncoder, examples: Sequence[tuple[str, ...]],
-                   batch_size: int = 64, progress: bool = False, desc: str = "predict") -> torch.Tensor:
+def predict_logits(
+    model: CodeClassifier,
+    encoder: CodeEncoder,
+    examples: Sequence[tuple[str, ...]],
+    batch_size: int = 64,
+    progress: bool = False,
+    desc: str = "predict",
+) -> torch.Tensor:
     """Logits (N, C) for examples given as tuples of code texts (1 per example, or 2 for pairs)."""
     if not examples:
         return torch.empty(0, model.num_labels)
@@ -48,8 +60,10 @@ def predict_logits(model: CodeClassifier, encoder: CodeEncoder, examples: Sequen
         device = next(model.parameters()).device
         stacked = torch.stack([vectors[t] for t in flat])  # (N·k, h)
         step = 4096 * model.n_inputs  # whole examples per chunk
-        logits = [model.classify(stacked[i : i + step].to(device)).float().cpu()
-                  for i in range(0, len(stacked), step)]
+        logits = [
+            model.classify(stacked[i : i + step].to(device)).float().cpu()
+            for i in range(0, len(stacked), step)
+        ]
         return torch.cat(logits)
     finally:
         model.train(was_training)

@@ -38,13 +38,18 @@ def detect_format(source: str | Path) -> str:
     path = Path(source)
     if (path / META).is_file():
         return "metacompress"
-    if (path / "model.bin").is_file() and (path / "tokenizer.json").is_file() and (path / "config.json").is_file():
+    if (
+        (path / "model.bin").is_file()
+        and (path / "tokenizer.json").is_file()
+        and (path / "config.json").is_file()
+    ):
         return "compressor"
     return "hf"
 
 
-def load_classifier(source: str | Path, n_inputs: int, format: Format = "auto",
-                    tokenizer: str | None = None) -> LoadedModel:
+def load_classifier(
+    source: str | Path, n_inputs: int, format: Format = "auto", tokenizer: str | None = None
+) -> LoadedModel:
     """Load any supported model as a :class:`CodeClassifier` with its tokenizer."""
     fmt = detect_format(source) if format == "auto" else format
     if fmt == "metacompress":
@@ -69,8 +74,14 @@ def from_pretrained(name_or_path: str, n_inputs: int, num_labels: int = 2) -> Lo
     return LoadedModel(CodeClassifier(encoder, n_inputs, num_labels), tok, name_or_path, "hf")
 
 
-def from_config(config: PretrainedConfig | dict, n_inputs: int, tokenizer: Tokenizer, num_labels: int = 2,
-                pooling: str = "cls", pair_features: str = "concat") -> CodeClassifier:
+def from_config(
+    config: PretrainedConfig | dict,
+    n_inputs: int,
+    tokenizer: Tokenizer,
+    num_labels: int = 2,
+    pooling: str = "cls",
+    pair_features: str = "concat",
+) -> CodeClassifier:
     """Random-init encoder from a config (a student, or a teacher trained from scratch)."""
     if isinstance(config, dict):
         config = RobertaConfig(**config)
@@ -78,15 +89,23 @@ def from_config(config: PretrainedConfig | dict, n_inputs: int, tokenizer: Token
     return CodeClassifier(encoder, n_inputs, num_labels, pooling=pooling, pair_features=pair_features)
 
 
-def save_model_dir(model: CodeClassifier, tokenizer: Tokenizer, directory: Path, extra: dict | None = None) -> Path:
+def save_model_dir(
+    model: CodeClassifier, tokenizer: Tokenizer, directory: Path, extra: dict | None = None
+) -> Path:
     """Self-contained model directory: encoder config, weights (safetensors-free torch file), tokenizer."""
     directory.mkdir(parents=True, exist_ok=True)
     model.encoder.config.to_json_file(str(directory / "config.json"))
     torch.save(model.state_dict(), directory / "model.pt")
     tokenizer.save(str(directory / "tokenizer.json"))
-    meta = {"n_inputs": model.n_inputs, "num_labels": model.num_labels,
-            "dropout": model.classifier.dropout.p, "positive_index": 1, "pooling": model.pooling,
-            "pair_features": model.pair_features, **(extra or {})}
+    meta = {
+        "n_inputs": model.n_inputs,
+        "num_labels": model.num_labels,
+        "dropout": model.classifier.dropout.p,
+        "positive_index": 1,
+        "pooling": model.pooling,
+        "pair_features": model.pair_features,
+        **(extra or {}),
+    }
     (directory / META).write_text(json.dumps(meta, indent=2))
     return directory
 
@@ -95,8 +114,14 @@ def load_model_dir(directory: Path) -> LoadedModel:
     meta = json.loads((directory / META).read_text())
     config = AutoConfig.from_pretrained(str(directory), trust_remote_code=False)
     tok = Tokenizer.from_file(str(directory / "tokenizer.json"))
-    model = from_config(config, int(meta["n_inputs"]), tok, int(meta.get("num_labels", 2)),
-                        meta.get("pooling", "cls"), meta.get("pair_features", "concat"))
+    model = from_config(
+        config,
+        int(meta["n_inputs"]),
+        tok,
+        int(meta.get("num_labels", 2)),
+        meta.get("pooling", "cls"),
+        meta.get("pair_features", "concat"),
+    )
     state = torch.load(directory / "model.pt", map_location="cpu", weights_only=True)
     model.load_state_dict(state)
     return LoadedModel(model, tok, str(directory), "metacompress")
@@ -114,22 +139,36 @@ def import_compressor(directory: Path) -> LoadedModel:
     state = torch.load(directory / "model.bin", map_location="cpu", weights_only=True)
     tok = Tokenizer.from_file(str(directory / "tokenizer.json"))
     if any(k.startswith("encoder.roberta.") for k in state):
-        enc_state = {k.removeprefix("encoder.roberta."): v for k, v in state.items() if k.startswith("encoder.roberta.")}
-        head_state = {k.removeprefix("encoder.classifier."): v for k, v in state.items()
-                      if k.startswith("encoder.classifier.")}
+        enc_state = {
+            k.removeprefix("encoder.roberta."): v
+            for k, v in state.items()
+            if k.startswith("encoder.roberta.")
+        }
+        head_state = {
+            k.removeprefix("encoder.classifier."): v
+            for k, v in state.items()
+            if k.startswith("encoder.classifier.")
+        }
         n_inputs, swap = 1, True
     elif "classifier.dense.weight" in state:
-        enc_state = {k.removeprefix("encoder."): v for k, v in state.items()
-                     if k.startswith("encoder.") and not k.startswith("encoder.pooler.")}
-        head_state = {k.removeprefix("classifier."): v for k, v in state.items() if k.startswith("classifier.")}
+        enc_state = {
+            k.removeprefix("encoder."): v
+            for k, v in state.items()
+            if k.startswith("encoder.") and not k.startswith("encoder.pooler.")
+        }
+        head_state = {
+            k.removeprefix("classifier."): v for k, v in state.items() if k.startswith("classifier.")
+        }
         n_inputs, swap = 2, False
     else:
-        raise ValueError(f"{directory / 'model.bin'}: not a Compressor clone or vulnerability state dict "
-                         f"(first keys: {', '.join(list(state)[:4])})")
+        raise ValueError(
+            f"{directory / 'model.bin'}: not a Compressor clone or vulnerability state dict "
+            f"(first keys: {', '.join(list(state)[:4])})"
+        )
     enc_state.pop("embeddings.position_ids", None)
     encoder = RobertaModel(config, add_pooling_layer=False)
     encoder.load_state_dict(enc_state, strict=True)
-    model = CodeClassifier(encoder, n_inputs, int(config.num_labels))
+    model = CodeClassifier(encoder, n_inputs, int(config.num_labels or 2))
     if swap:
         head_state["out_proj.weight"] = head_state["out_proj.weight"].flip(0)
         head_state["out_proj.bias"] = head_state["out_proj.bias"].flip(0)

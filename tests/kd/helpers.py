@@ -16,8 +16,9 @@ SNIPPETS = [
     "char *dup(const char *s) { char *p = malloc(strlen(s) + 1); strcpy(p, s); return p; }",
 ] * 5
 
-TINY_SPEC = StudentSpec(vocab_size=300, num_hidden_layers=1, hidden_size=16, num_attention_heads=2,
-                        intermediate_size=32)
+TINY_SPEC = StudentSpec(
+    vocab_size=300, num_hidden_layers=1, hidden_size=16, num_attention_heads=2, intermediate_size=32
+)
 
 
 def tiny_tokenizer() -> Tokenizer:

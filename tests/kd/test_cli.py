@@ -50,23 +50,56 @@ def test_wrong_key_fails_at_parse_time_naming_it(tmp_path: Path, capsys: pytest.
     assert "temperature" in capsys.readouterr().err
 
 
-def _args(tmp_path: Path, data_dir: Path, teacher: Path, steps: int, extra: list[str] | None = None) -> list[str]:
-    return ["fit", "--seed_everything", "0",
-            "--model", "kd.methods.vanilla.HintonKD", "--model.task", "clone",
-            "--model.teacher", f'{{"source": "{teacher}"}}',
-            "--model.student", f'{{"spec": {{"vocab_size": 300, "num_hidden_layers": 1, "hidden_size": 16, '
-            f'"num_attention_heads": 2, "intermediate_size": 32}}, "tokenizer": "{teacher}"}}',
-            "--data", "kd.data.datamodules.CloneDetectionDataModule", "--data.data_dir", str(data_dir),
-            "--data.batch_size", "8", "--data.max_train_examples", "48", "--data.max_eval_examples", "16",
-            "--data.max_length", "64",
-            "--trainer.accelerator", "cpu", "--trainer.max_steps", str(steps), "--trainer.log_every_n_steps", "1",
-            "--trainer.val_check_interval", "3", "--trainer.enable_progress_bar", "false",
-            "--trainer.default_root_dir", str(tmp_path / "runs"),
-            "--trainer.logger.init_args.tracking_uri", f"sqlite:///{tmp_path}/mlflow.db",
-            "--trainer.logger.init_args.experiment_name", "t",
-            "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
-            "--trainer.callbacks.monitor=val/acc", "--trainer.callbacks.mode=max", "--trainer.callbacks.save_last=true",
-            *(extra or [])]
+def _args(
+    tmp_path: Path, data_dir: Path, teacher: Path, steps: int, extra: list[str] | None = None
+) -> list[str]:
+    return [
+        "fit",
+        "--seed_everything",
+        "0",
+        "--model",
+        "kd.methods.vanilla.HintonKD",
+        "--model.task",
+        "clone",
+        "--model.teacher",
+        f'{{"source": "{teacher}"}}',
+        "--model.student",
+        f'{{"spec": {{"vocab_size": 300, "num_hidden_layers": 1, "hidden_size": 16, '
+        f'"num_attention_heads": 2, "intermediate_size": 32}}, "tokenizer": "{teacher}"}}',
+        "--data",
+        "kd.data.datamodules.CloneDetectionDataModule",
+        "--data.data_dir",
+        str(data_dir),
+        "--data.batch_size",
+        "8",
+        "--data.max_train_examples",
+        "48",
+        "--data.max_eval_examples",
+        "16",
+        "--data.max_length",
+        "64",
+        "--trainer.accelerator",
+        "cpu",
+        "--trainer.max_steps",
+        str(steps),
+        "--trainer.log_every_n_steps",
+        "1",
+        "--trainer.val_check_interval",
+        "3",
+        "--trainer.enable_progress_bar",
+        "false",
+        "--trainer.default_root_dir",
+        str(tmp_path / "runs"),
+        "--trainer.logger.init_args.tracking_uri",
+        f"sqlite:///{tmp_path}/mlflow.db",
+        "--trainer.logger.init_args.experiment_name",
+        "t",
+        "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
+        "--trainer.callbacks.monitor=val/acc",
+        "--trainer.callbacks.mode=max",
+        "--trainer.callbacks.save_last=true",
+        *(extra or []),
+    ]
 
 
 @pytest.fixture
@@ -76,18 +109,28 @@ def teacher_dir(tmp_path: Path) -> Path:
     return save_model_dir(model, tok, tmp_path / "teacher")
 
 
-def test_fit_logs_everything_to_mlflow_and_checkpoints_student_only(tmp_path: Path, demo_root: Path,
-                                                                    teacher_dir: Path) -> None:
+def test_fit_logs_everything_to_mlflow_and_checkpoints_student_only(
+    tmp_path: Path, demo_root: Path, teacher_dir: Path
+) -> None:
     cli = KDCLI(args=_args(tmp_path, demo_root / "bigclonebench", teacher_dir, 6))
     module = cli.model
     assert module.teacher_forward_passes > 0  # computed once for this data…
     client = mlflow.MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
     run = client.get_run(cli.trainer.logger.run_id)
     tags, params, metrics = run.data.tags, run.data.params, run.data.metrics
-    for key in ("kd.method", "kd.task", "kd.teacher", "kd.student_size_mb", "kd.student_params", "kd.student_gflops"):
+    for key in (
+        "kd.method",
+        "kd.task",
+        "kd.teacher",
+        "kd.student_size_mb",
+        "kd.student_params",
+        "kd.student_gflops",
+    ):
         assert key in tags, key
     assert tags["kd.method"] == "hinton" and tags["kd.task"] == "clone"
-    assert float(tags["kd.student_size_mb"]) == pytest.approx(int(tags["kd.student_params"]) * 4 / 1e6, rel=1e-3)
+    assert float(tags["kd.student_size_mb"]) == pytest.approx(
+        int(tags["kd.student_params"]) * 4 / 1e6, rel=1e-3
+    )
     assert params["temperature"] == "2.0" and "data_dir" in params
     assert {"train/loss", "val/acc", "test/acc", "test/f1"} <= set(metrics)
     assert [m.step for m in client.get_metric_history(run.info.run_id, "train/loss")] == list(range(6))
@@ -115,10 +158,14 @@ class _Interrupt(L.Callback):
             raise KeyboardInterrupt
 
 
-def test_resume_continues_the_same_run_without_lost_or_duplicated_steps(tmp_path: Path, demo_root: Path,
-                                                                        teacher_dir: Path) -> None:
+def test_resume_continues_the_same_run_without_lost_or_duplicated_steps(
+    tmp_path: Path, demo_root: Path, teacher_dir: Path
+) -> None:
     args = _args(tmp_path, demo_root / "bigclonebench", teacher_dir, 9)
-    interrupted = args + ["--trainer.callbacks+=tests.kd.test_cli._Interrupt", "--trainer.callbacks.at_step=5"]
+    interrupted = args + [
+        "--trainer.callbacks+=tests.kd.test_cli._Interrupt",
+        "--trainer.callbacks.at_step=5",
+    ]
     handler = signal.getsignal(signal.SIGINT)
     try:
         with pytest.raises(SystemExit):

@@ -33,7 +33,9 @@ def test_missing_file_names_the_path(tmp_path: Path) -> None:
 
 
 def test_malformed_jsonl_line_names_file_and_line(tmp_path: Path) -> None:
-    path = _write(tmp_path / "f.jsonl", ['{"idx": "1", "func": "x"}', '{"idx": "2", "func": ', '{"idx": "3"}'])
+    path = _write(
+        tmp_path / "f.jsonl", ['{"idx": "1", "func": "x"}', '{"idx": "2", "func": ', '{"idx": "3"}']
+    )
     with pytest.raises(DataError, match=r"f\.jsonl:2: malformed JSON"):
         read_functions(path)
     skips = SkipReport()
@@ -62,7 +64,9 @@ def test_empty_split_is_an_error(tmp_path: Path) -> None:
 
 
 def test_skip_mode_counts_and_keeps_good_pairs(tmp_path: Path) -> None:
-    dm = CloneDetectionDataModule(str(_clone_dir(tmp_path, ["0\t1\t1", "0\t77\t1", "2\t3\t0"])), on_error="skip")
+    dm = CloneDetectionDataModule(
+        str(_clone_dir(tmp_path, ["0\t1\t1", "0\t77\t1", "2\t3\t0"])), on_error="skip"
+    )
     assert len(dm.split("train")) == 2
     assert dm.skips.total == 1
 

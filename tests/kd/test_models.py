@@ -53,8 +53,9 @@ def test_hf_local_directory_and_offline_hub(tmp_path: Path) -> None:
     tok = tiny_tokenizer()
     enc_model = RobertaModel(TINY_SPEC.replace(vocab_size=tok.get_vocab_size()).to_roberta_config())
     enc_model.save_pretrained(tmp_path / "hf")
-    PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
-                            unk_token="<unk>").save_pretrained(tmp_path / "hf")
+    PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
+    ).save_pretrained(tmp_path / "hf")
     loaded = from_pretrained(str(tmp_path / "hf"), n_inputs=2)
     assert loaded.model.n_inputs == 2 and detect_format(tmp_path / "hf") == "hf"
     state = loaded.model.encoder.state_dict()
