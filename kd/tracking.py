@@ -86,7 +86,8 @@ class RunInfoCallback(L.Callback):
     """Sets the ``kd.*`` tags from the module and stores the MLflow run id in every checkpoint."""
 
     def _tag(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        tags: dict[str, str] = pl_module.mlflow_tags() if hasattr(pl_module, "mlflow_tags") else {}
+        get_tags = getattr(pl_module, "mlflow_tags", None)
+        tags: dict[str, str] = get_tags() if callable(get_tags) else {}
         for logger in trainer.loggers:
             if isinstance(logger, MLFlowLogger) and tags:
                 for k, v in tags.items():

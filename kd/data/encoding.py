@@ -54,7 +54,11 @@ class CodeEncoder:
                 f"tokenizer has no special token(s) {', '.join(missing)}; "
                 "expected a RoBERTa-style vocabulary with <s>, </s>, <pad>"
             )
-        self.bos_id, self.eos_id, self.pad_id = ids["bos"], ids["eos"], ids["pad"]
+        self.bos_id, self.eos_id, self.pad_id = (
+            int(ids["bos"] or 0),
+            int(ids["eos"] or 0),
+            int(ids["pad"] or 0),
+        )
         self._cache: dict[str, list[int]] = {}
 
     @classmethod
