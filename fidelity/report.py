@@ -32,6 +32,8 @@ def relations_frame(result: FidelityResult) -> pd.DataFrame:
     """Rows: follow-up names then ``all``; columns: relation keys."""
     frame = pd.DataFrame.from_dict(result.table, orient="index")
     frame.index.name = "followup"
+    if "n_pairs" in frame.columns:
+        frame["n_pairs"] = frame["n_pairs"].astype(int)
     return frame
 
 
@@ -87,6 +89,8 @@ def markdown_table(frame: pd.DataFrame, digits: int = 4) -> str:
     frame = frame.reset_index() if frame.index.name else frame
 
     def cell(v: object) -> str:
+        if v is None or (isinstance(v, float) and v != v):  # missing / NaN: leave the cell empty
+            return ""
         text = f"{v:.{digits}f}" if isinstance(v, float) else str(v)
         return text.replace("|", "\\|").replace("\n", " ")
 

@@ -1,0 +1,183 @@
+"""``python -m fidelity evaluate`` and ``compare`` end to end (tiny models, demo data, sqlite MLflow)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+import torch
+
+from fidelity.cli import main
+from kd.data.demo import ensure_demo_data
+from kd.models.io import load_classifier, save_model_dir
+from tests.conftest import BCB, COMPRESSOR_3MB, needs_shared
+from tests.kd.helpers import tiny_model
+
+FAST = ["--n", "8", "--attacks", "mhm", "--max-queries", "6", "--candidates", "3", "--max-length", "64"]
+TRANSFORMS = ["--transforms", "rename_parameters", "insert_dead_code"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("METACOMPRESS_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    root = tmp_path_factory.mktemp("models")
+    torch.manual_seed(0)
+    teacher, tok = tiny_model(2)
+    torch.manual_seed(1)
+    student, _ = tiny_model(2, tok)
+    data = ensure_demo_data(root / "demo") / "bigclonebench"
+    return (
+        save_model_dir(teacher, tok, root / "teacher"),
+        save_model_dir(student, tok, root / "student", {"method": "hinton"}),
+        data,
+    )
+
+
+def test_evaluate_prints_the_table_and_logs_an_mlflow_run(
+    tmp_path: Path, models: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    teacher, student, data = models
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    args = [
+        "evaluate",
+        "--teacher",
+        str(teacher),
+        "--student",
+        str(student),
+        "--data",
+        str(data),
+        "--task",
+        "clone",
+        *FAST,
+        *TRANSFORMS,
+        "--tracking-uri",
+        uri,
+        "--experiment",
+        "ev",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "| followup | n_pairs | agreement_violation" in out
+    for row in ("| rename_parameters |", "| insert_dead_code |", "| mhm |", "| all |"):
+        assert row in out
+    assert "teacher acc" in out and "student acc" in out
+    client = mlflow.MlflowClient(uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("ev").experiment_id])
+    metrics, tags = run.data.metrics, run.data.tags
+    assert 0.0 <= metrics["fidelity/all/agreement_violation"] <= 1.0
+    assert "fidelity/mhm/robustness_drop_relative" in metrics
+    assert metrics["fidelity/insert_dead_code/n_pairs"] == 8  # dead code applies to every method
+    assert (
+        tags["kd.method"] == "hinton" and tags["kd.task"] == "clone" and float(tags["kd.student_size_mb"]) > 0
+    )
+    files = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "fidelity")}
+    assert {"relations.csv", "divergent.csv", "summary.md", "summary.html", "violations.png"} <= files
+    assert Path(tmp_path / "artifacts").is_dir()  # artifacts beside the sqlite store, not in ./mlruns
+
+
+def test_evaluate_reports_bad_input_without_a_traceback(
+    tmp_path: Path, models: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    teacher, student, data = models
+    base = [
+        "evaluate",
+        "--teacher",
+        str(teacher),
+        "--student",
+        str(student),
+        "--task",
+        "clone",
+        "--no-mlflow",
+    ]
+    assert main([*base, "--data", str(tmp_path / "missing")]) == 2
+    assert "missing" in capsys.readouterr().err
+    assert main([*base, "--data", str(data), "--transforms", "unroll_loops"]) == 2
+    assert "for_to_while" in capsys.readouterr().err  # the valid names are listed
+    assert main([*base, "--data", str(data), "--attacks", "fgsm"]) == 2
+    assert "wir_random" in capsys.readouterr().err
+
+
+def _training_run(client: mlflow.MlflowClient, exp_id: str, method: str, acc: float, viol: float) -> None:
+    run = client.create_run(
+        exp_id,
+        run_name=f"{method}-student",
+        tags={
+            "kd.method": method,
+            "kd.task": "clone",
+            "kd.student_size_mb": "3.1",
+            "kd.student_gflops": "0.12",
+        },
+    )
+    for key, value in {
+        "test/acc": acc,
+        "test/f1": acc - 0.1,
+        "fidelity/all/agreement_violation": viol,
+    }.items():
+        client.log_metric(run.info.run_id, key, value)
+    client.set_terminated(run.info.run_id)
+
+
+def test_compare_tabulates_runs_to_csv_and_markdown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    client = mlflow.MlflowClient(uri)
+    exp_id = client.create_experiment("cmp", (tmp_path / "art").as_uri())
+    _training_run(client, exp_id, "hinton", 0.91, 0.12)
+    _training_run(client, exp_id, "compressor", 0.88, 0.2)
+    client.create_experiment("other", (tmp_path / "art2").as_uri())
+    assert (
+        main(["compare", "--experiment", "cmp", "--tracking-uri", uri, "--output", str(tmp_path / "out")])
+        == 0
+    )
+    table = pd.read_csv(tmp_path / "out" / "compare.csv")
+    assert list(table["method"]) == ["compressor", "hinton"]
+    assert list(table["accuracy"]) == [0.88, 0.91] and list(table["agreement_violation"]) == [0.2, 0.12]
+    assert table["size_mb"].tolist() == [3.1, 3.1] and table["robustness_drop_student"].isna().all()
+    markdown = (tmp_path / "out" / "compare.md").read_text()
+    assert (
+        markdown.startswith("| run | method | task | size_mb |") and "| hinton-student | hinton |" in markdown
+    )
+    capsys.readouterr()
+    assert main(["compare", "--experiment", "other", "--tracking-uri", uri]) == 2
+    assert "no runs found" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@needs_shared
+def test_evaluate_compressor_3mb_teacher_on_bigclonebench(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    teacher = COMPRESSOR_3MB / "clone"
+    tok = load_classifier(teacher, 2).tokenizer
+    torch.manual_seed(0)
+    model, _ = tiny_model(2, tok)
+    student = save_model_dir(model, tok, tmp_path / "student", {"method": "hinton"})
+    args = [
+        "evaluate",
+        "--teacher",
+        str(teacher),
+        "--student",
+        str(student),
+        "--data",
+        str(BCB),
+        "--task",
+        "clone",
+        *FAST,
+        *TRANSFORMS,
+        "--max-length",
+        "400",
+        "--no-mlflow",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    line = next(row for row in out.splitlines() if "teacher acc" in row)
+    assert (
+        float(line.split("teacher acc ")[1].split(",")[0]) >= 0.5
+    )  # the released model is a real classifier
