@@ -124,8 +124,8 @@ def main() -> None:
         ours = metacompress_fit(args.n, args.batch_size, Path(tmp))
         plain = plain_loop(args.n, args.batch_size)
     print(
-        f"\n| loop | samples/s |\n|---|---|\n| plain PyTorch (teacher every step, pad to 400) | {plain:.1f} |"
-        f"\n| metacompress fit (cached teacher, dynamic padding) | {ours:.1f} |\n\nratio: {ours / plain:.2f}× "
+        f"\n| loop | samples/s |\n|---|---|\n| plain PyTorch (teacher every step, pad to 400) | {plain:.2f} |"
+        f"\n| metacompress fit (cached teacher, dynamic padding) | {ours:.2f} |\n\nratio: {ours / plain:.2f}× "
         f"(n={args.n}, batch {args.batch_size}, {torch.get_num_threads()} threads; target ≥ 1.5×)"
     )
 
