@@ -13,6 +13,7 @@ import torch
 from kd.cli import KDCLI, find_last_checkpoint
 from kd.data.demo import ensure_demo_data
 from kd.models.io import save_model_dir
+from tests.conftest import needs_shared
 from tests.kd.helpers import tiny_model
 
 CONFIGS = sorted(Path(__file__).resolve().parents[2].glob("lightning_configs/**/*.yaml"))
@@ -180,3 +181,40 @@ def test_resume_continues_the_same_run_without_lost_or_duplicated_steps(
     steps = [m.step for m in client.get_metric_history(run.info.run_id, "train/loss")]
     assert steps == list(range(9)), steps
     assert len(client.search_runs([run.info.experiment_id])) == 1
+
+
+@needs_shared
+@pytest.mark.slow
+@pytest.mark.parametrize("task", ["bigclonebench", "devign"])
+def test_real_data_hinton_config_runs_on_cpu(
+    task: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped config that distils the imported 3 MB Compressor model, on a slice of the real data."""
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)  # the config's relative paths (../shared/...) are relative to the repo root
+    cli = KDCLI(
+        args=[
+            "fit",
+            "--config",
+            f"lightning_configs/{task}/hinton.yaml",
+            "--data.max_train_examples",
+            "32",
+            "--data.max_eval_examples",
+            "32",
+            "--trainer.max_steps",
+            "2",
+            "--trainer.accelerator",
+            "cpu",
+            "--trainer.enable_progress_bar",
+            "false",
+            "--trainer.default_root_dir",
+            str(tmp_path / "runs"),
+            "--model.init_args.export_dir",
+            str(tmp_path / "student"),
+            "--trainer.logger.init_args.tracking_uri",
+            f"sqlite:///{tmp_path}/mlflow.db",
+        ]
+    )
+    assert cli.model.teacher_logits is not None and cli.model.teacher_logits.shape == (32, 2)
+    assert (tmp_path / "student" / "metacompress.json").is_file()
+    assert "test/acc" in cli.trainer.callback_metrics
