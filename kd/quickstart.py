@@ -1,6 +1,6 @@
 """Offline quickstart: demo data → teacher → Hinton-KD student → MLflow → a short comparison table.
 
-``python -m kd.quickstart`` (about 5 minutes on 2 CPU cores). ``--fast`` trains on a slice (tests).
+``python -m kd.quickstart`` (minutes on 2 CPU cores). ``--fast`` trains on a slice (tests).
 """
 
 from __future__ import annotations
