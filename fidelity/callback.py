@@ -42,6 +42,7 @@ class FidelityCallback(L.Callback):
             detection, C for vulnerability detection).
         attacks: identifier attacks run once against the teacher (``mhm``, ``alert``, ``wir_random``).
         attack_max_queries / attack_candidates: per-example query budget and candidates per step.
+        n_attack: attacks run on the first ``n_attack`` probe examples (they dominate probe building).
         every_n_validations: evaluate at every n-th validation (1 = every validation/checkpoint). With
             n > 1, a ModelCheckpoint monitoring a ``fidelity/*`` key finds it missing in between.
         tau_d / tau_c / tau_g: relation thresholds (see :mod:`fidelity.relations`).
@@ -54,8 +55,9 @@ class FidelityCallback(L.Callback):
         n_probe: int = 200,
         transforms: list[str] | None = None,
         attacks: Sequence[str] = ("mhm", "wir_random"),
-        attack_max_queries: int = 100,
+        attack_max_queries: int = 50,
         attack_candidates: int = 10,
+        n_attack: int = 50,
         seed: int = 0,
         every_n_validations: int = 1,
         tau_d: float = 0.1,
@@ -77,6 +79,7 @@ class FidelityCallback(L.Callback):
             tuple(attacks),
             attack_max_queries,
             attack_candidates,
+            n_attack,
             seed=seed,
         )
         FidelityRelations(tau_d=tau_d, tau_c=tau_c, tau_g=tau_g)  # validates the thresholds now
@@ -94,6 +97,7 @@ class FidelityCallback(L.Callback):
         self.history: list[dict[str, float]] = []  # the "all" row per evaluation, with its step
         self.validations = 0
         self.seconds: list[float] = []  # wall time of each per-checkpoint evaluation (benchmarks)
+        self.report_seconds: list[float] = []  # of which: writing and logging the MLflow report
         self._encoder: CodeEncoder | None = None
         self._max_length = 400
 
@@ -150,9 +154,11 @@ class FidelityCallback(L.Callback):
         pl_module.log_dict(metrics, on_step=False, on_epoch=True, batch_size=1)
         self.last = result
         self.history.append({"step": float(trainer.global_step), **result.table[ALL]})
+        scored = time.perf_counter()
         if self.log_artifacts and trainer.is_global_zero:
             self._log_report(trainer, pl_module, result)
         self.seconds.append(time.perf_counter() - start)
+        self.report_seconds.append(time.perf_counter() - scored)
         pl_module.log("fidelity/seconds", self.seconds[-1], on_step=False, on_epoch=True, batch_size=1)
 
     def _log_report(self, trainer: L.Trainer, pl_module: L.LightningModule, result: FidelityResult) -> None:

@@ -61,7 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     ev.add_argument("--n", type=int, default=200, help="probe examples (default 200)")
     ev.add_argument("--transforms", nargs="*", default=None, help="transform names (default: all)")
     ev.add_argument("--attacks", nargs="*", default=["mhm", "wir_random"], help="mhm alert wir_random")
-    ev.add_argument("--max-queries", type=int, default=100, help="attack query budget per example")
+    ev.add_argument("--max-queries", type=int, default=50, help="attack query budget per example")
+    ev.add_argument("--n-attack", type=int, default=50, help="probe examples attacked (the first N)")
     ev.add_argument("--candidates", type=int, default=10, help="substitute names tried per attack step")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--max-length", type=int, default=400)
@@ -117,6 +118,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             attacks=tuple(args.attacks or ()),
             max_queries=args.max_queries,
             n_candidates=args.candidates,
+            n_attack=args.n_attack,
             seed=args.seed,
         )
         thresholds = Thresholds(args.tau_d, args.tau_c, args.tau_g)
@@ -169,6 +171,7 @@ def _log_evaluation(args: argparse.Namespace, probe: Any, result: Any) -> str:
         "n_probe": args.n,
         "attacks": ",".join(args.attacks or []),
         "max_queries": args.max_queries,
+        "n_attack": args.n_attack,
         "seed": args.seed,
         "tau_d": args.tau_d,
         "tau_c": args.tau_c,

@@ -56,18 +56,23 @@ _VERSION = 1  # bump when the probe format or construction changes: old cache en
 
 @dataclass(frozen=True)
 class ProbeConfig:
-    """What goes into a probe set. ``transforms=None`` means every transform of the task's language."""
+    """What goes into a probe set. ``transforms=None`` means every transform of the task's language.
+
+    Attacks cost ``max_queries`` teacher queries per attacked example, far more than a transform, so
+    they run on the first ``n_attack`` probe examples only (all of them when ``n_attack >= n_probe``).
+    """
 
     n_probe: int = 200
     transforms: tuple[str, ...] | None = None
     attacks: tuple[str, ...] = ("mhm", "wir_random")
-    max_queries: int = 100
+    max_queries: int = 50
     n_candidates: int = 10
+    n_attack: int = 50
     pool_functions: int = 500
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("n_probe", "max_queries", "n_candidates", "pool_functions"):
+        for name in ("n_probe", "max_queries", "n_candidates", "n_attack", "pool_functions"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"Expected `{name}` a positive integer, got {value!r}")
@@ -335,12 +340,11 @@ def attack_followups(
     out: Found = {}
     for name in config.attacks:
         attack = ATTACKS[name](predictor, attack_config, renamer, pool=pool)  # type: ignore[call-arg]
-        inputs: list[CodeInput] = [ex[0] if len(ex) == 1 else (ex[0], ex[1]) for ex in originals]
+        chosen = originals[: config.n_attack]
+        inputs: list[CodeInput] = [ex[0] if len(ex) == 1 else (ex[0], ex[1]) for ex in chosen]
+        todo = list(zip(inputs, labels[: len(chosen)], strict=True))
         results = [
-            attack.attack(x, y)
-            for x, y in tqdm(
-                list(zip(inputs, labels, strict=True)), desc=f"probe attack {name}", disable=not progress
-            )
+            attack.attack(x, y) for x, y in tqdm(todo, desc=f"probe attack {name}", disable=not progress)
         ]
         source, examples = [], []
         for i, r in enumerate(results):

@@ -68,7 +68,9 @@ def test_evaluate_prints_the_table_and_logs_an_mlflow_run(
         assert row in out
     assert "teacher acc" in out and "student acc" in out
     client = mlflow.MlflowClient(uri)
-    (run,) = client.search_runs([client.get_experiment_by_name("ev").experiment_id])
+    experiment = client.get_experiment_by_name("ev")
+    assert experiment is not None
+    (run,) = client.search_runs([experiment.experiment_id])
     metrics, tags = run.data.metrics, run.data.tags
     assert 0.0 <= metrics["fidelity/all/agreement_violation"] <= 1.0
     assert "fidelity/mhm/robustness_drop_relative" in metrics
