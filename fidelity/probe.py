@@ -141,21 +141,9 @@ class ProbeSet:
         return scores[:n], out
 
     def save(self, path: Path) -> None:
-        data = {
-            "task": self.task,
-            "language": self.language,
-            "originals": self.originals,
-            "labels": self.labels.tolist(),
-            "teacher_probs": self.teacher_probs.tolist(),
-            "key": self.key,
-            "build_seconds": self.build_seconds,
-            "version": _VERSION,
-            "followups": [
-                {**asdict(fu), "teacher_probs": fu.teacher_probs.tolist()} for fu in self.followups.values()
-            ],
-        }
+        data = {**asdict(self), "version": _VERSION}  # tensors become lists in _jsonable
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data))
+        tmp.write_text(json.dumps(data, default=_jsonable))
         tmp.replace(path)  # atomic: an interrupted build never leaves a truncated probe
 
     @classmethod
@@ -163,38 +151,28 @@ class ProbeSet:
         """The cached probe, or None when it is missing, unreadable or from another format version."""
         try:
             data = json.loads(path.read_text())
-            if data.get("version") != _VERSION:
+            if data.pop("version", None) != _VERSION:
                 return None
             t_probs = torch.tensor(data["teacher_probs"], dtype=torch.float32)
-            c = t_probs.shape[1]
-            fus = {
-                f["name"]: FollowUpSet(
-                    f["name"],
-                    f["kind"],
-                    f["source"],
-                    [tuple(e) for e in f["examples"]],
-                    _probs(f["teacher_probs"], c),
-                    f["stats"],
-                )
-                for f in data["followups"]
-            }
-            return cls(
-                data["task"],
-                data["language"],
-                [tuple(e) for e in data["originals"]],
-                torch.tensor(data["labels"], dtype=torch.long),
-                t_probs,
-                fus,
-                data["key"],
-                data["build_seconds"],
-            )
+            n_classes = t_probs.shape[1]
+            followups = {}
+            for name, fu in data["followups"].items():
+                examples = [tuple(e) for e in fu.pop("examples")]
+                probs = torch.tensor(fu.pop("teacher_probs"), dtype=torch.float32).reshape(-1, n_classes)
+                followups[name] = FollowUpSet(examples=examples, teacher_probs=probs, **fu)
+            originals = [tuple(e) for e in data.pop("originals")]
+            labels = torch.tensor(data.pop("labels"), dtype=torch.long)
+            del data["teacher_probs"], data["followups"]
+            return cls(originals=originals, labels=labels, teacher_probs=t_probs, followups=followups, **data)
         except (OSError, ValueError, KeyError, TypeError, IndexError, RuntimeError) as exc:
             log.warning("ignoring unreadable probe cache %s: %s", path, exc)
             return None
 
 
-def _probs(rows: list[list[float]], n_classes: int = 2) -> torch.Tensor:
-    return torch.tensor(rows, dtype=torch.float32).reshape(len(rows), n_classes)
+def _jsonable(value: object) -> object:
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    raise TypeError(f"cannot store {type(value).__name__} in a probe file")
 
 
 class EmbeddingCachePredictor:
