@@ -1,6 +1,6 @@
 """Print a Markdown example (unified diff) for every transform of a language, from a small snippet.
 
-    python bench/transform_examples.py --language java > /tmp/java_examples.md
+python bench/transform_examples.py --language java > /tmp/java_examples.md
 """
 
 from __future__ import annotations

@@ -8,7 +8,12 @@ from functools import cache
 from tree_sitter import Language, Node, Parser, Tree
 
 LANGUAGES: tuple[str, ...] = ("java", "c", "cpp", "python")
-_MODULES = {"java": "tree_sitter_java", "c": "tree_sitter_c", "cpp": "tree_sitter_cpp", "python": "tree_sitter_python"}
+_MODULES = {
+    "java": "tree_sitter_java",
+    "c": "tree_sitter_c",
+    "cpp": "tree_sitter_cpp",
+    "python": "tree_sitter_python",
+}
 
 
 def check_language(language: str) -> str:
