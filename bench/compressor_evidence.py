@@ -66,6 +66,8 @@ def fit_student(args: argparse.Namespace, config: Path, run_root: Path) -> tuple
         cli_args += ["--data.init_args.max_eval_examples", str(args.limit_val)]
     if args.max_length:
         cli_args += ["--data.init_args.max_length", str(args.max_length)]
+    if args.lr:
+        cli_args += ["--model.init_args.lr", str(args.lr)]
     start = time.perf_counter()
     cli = KDCLI(args=cli_args)
     module, trainer = cli.model, cli.trainer
@@ -147,6 +149,7 @@ def main() -> None:
     p.add_argument("--limit-val", type=int, help="max validation examples (the config's when omitted)")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--max-length", type=int, help="student tokens per function (train and eval)")
+    p.add_argument("--lr", type=float, help="student learning rate (the config's when omitted)")
     p.add_argument("--latency-examples", type=int, default=64)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--run-root", type=Path, help="default runs/evidence/compressor_<task>")
