@@ -24,7 +24,14 @@ import pandas as pd
 from lightning.pytorch.loggers import MLFlowLogger
 from lightning.pytorch.utilities import rank_zero_warn
 
-from fidelity.evaluate import ALL, FidelityResult, Thresholds, fidelity_relations, student_probs
+from fidelity.evaluate import (
+    ALL,
+    FidelityResult,
+    Thresholds,
+    fidelity_relations,
+    single_threaded,
+    student_probs,
+)
 from fidelity.metrics import FidelityRelations
 from fidelity.probe import ProbeConfig, ProbeSet, Teacher, build_probe, probe_summary
 from fidelity.report import write_report
@@ -156,7 +163,8 @@ class FidelityCallback(L.Callback):
         self.history.append({"step": float(trainer.global_step), **result.table[ALL]})
         scored = time.perf_counter()
         if self.log_artifacts and trainer.is_global_zero:
-            self._log_report(trainer, pl_module, result)
+            with single_threaded():  # pandas/matplotlib and per-row tensor reads: no thread-pool waits
+                self._log_report(trainer, pl_module, result)
         self.seconds.append(time.perf_counter() - start)
         self.report_seconds.append(time.perf_counter() - scored)
         pl_module.log("fidelity/seconds", self.seconds[-1], on_step=False, on_epoch=True, batch_size=1)
