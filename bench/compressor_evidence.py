@@ -191,7 +191,7 @@ def main() -> None:
         "fit": facts,
         "s_len": s_len,
         "command": " ".join(["python", "bench/compressor_evidence.py", *sys.argv[1:]]),
-        "export": str(export),
+        "export": os.path.relpath(export, ROOT),
     }
     text = render(report)
     out = args.out or ROOT / "bench" / "results" / f"compressor_{args.task}.md"
