@@ -213,6 +213,10 @@ def test_real_data_hinton_config_runs_on_cpu(
             str(tmp_path / "student"),
             "--trainer.logger.init_args.tracking_uri",
             f"sqlite:///{tmp_path}/mlflow.db",
+            # the config's last callback is the FidelityCallback: a CPU-test-sized probe
+            "--trainer.callbacks.n_probe=8",
+            "--trainer.callbacks.n_attack=2",
+            "--trainer.callbacks.attack_max_queries=6",
         ]
     )
     assert cli.model.teacher_logits is not None and cli.model.teacher_logits.shape == (32, 2)
