@@ -211,7 +211,17 @@ class DefectDataModule(CodeDataModule):
         super().__init__(data_dir, **kwargs)
         self.functions_file = functions_file
         self.split_files = split_files
+        self._records: dict[str, dict] | None = None
         self.save_hyperparameters()
+
+    def records(self) -> dict[str, dict]:
+        """``functions.jsonl`` read once and shared by every split (skips are counted once too)."""
+        if self._records is None:
+            require_file(self.data_dir / self.functions_file, "functions file")
+            self._records = read_functions(
+                self.data_dir / self.functions_file, on_error=self.on_error, skips=self.skips
+            )
+        return self._records
 
     def _files(self) -> dict[str, str]:
         if self.split_files:
@@ -238,8 +248,7 @@ class DefectDataModule(CodeDataModule):
             if not items:
                 raise DataError(f"split {path} is empty")
             return CodeSplit(name, items, funcs)
-        require_file(self.data_dir / self.functions_file, "functions file")
-        recs = read_functions(self.data_dir / self.functions_file, on_error=self.on_error, skips=self.skips)
+        recs = self.records()
         ids = read_id_list(path, recs, self.on_error, self.skips)
         items = [((k,), check_label(recs[k].get("target"), f"{self.functions_file} idx {k}")) for k in ids]  # noqa: E501
         return CodeSplit(name, items, {k: recs[k]["func"] for k in ids})
