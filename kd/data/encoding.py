@@ -15,11 +15,9 @@ from pathlib import Path
 import torch
 from tokenizers import Tokenizer
 
+from kd.tokenization import normalize_whitespace
+
 SPECIALS = {"bos": "<s>", "pad": "<pad>", "eos": "</s>", "unk": "<unk>"}
-
-
-def normalize_code(code: str) -> str:
-    return " ".join(code.split())
 
 
 def load_backend_tokenizer(source: str | Path) -> Tokenizer:
@@ -77,7 +75,7 @@ class CodeEncoder:
     def encode_many(self, texts: Sequence[str]) -> list[list[int]]:
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if todo:
-            prepared = [normalize_code(t) if self.normalize else t for t in todo]
+            prepared = [normalize_whitespace(t) if self.normalize else t for t in todo]
             encs = self.tokenizer.encode_batch(prepared, add_special_tokens=False)
             keep = self.max_length - 2
             for text, enc in zip(todo, encs, strict=True):
