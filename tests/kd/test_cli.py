@@ -14,7 +14,7 @@ from kd.cli import KDCLI, find_last_checkpoint
 from kd.data.demo import ensure_demo_data
 from kd.models.io import save_model_dir
 from tests.conftest import needs_shared
-from tests.kd.helpers import tiny_model
+from tests.kd.helpers import tiny_fit_args, tiny_model
 
 CONFIGS = sorted(Path(__file__).resolve().parents[2].glob("lightning_configs/**/*.yaml"))
 
@@ -51,58 +51,6 @@ def test_wrong_key_fails_at_parse_time_naming_it(tmp_path: Path, capsys: pytest.
     assert "temperature" in capsys.readouterr().err
 
 
-def _args(
-    tmp_path: Path, data_dir: Path, teacher: Path, steps: int, extra: list[str] | None = None
-) -> list[str]:
-    return [
-        "fit",
-        "--seed_everything",
-        "0",
-        "--model",
-        "kd.methods.vanilla.HintonKD",
-        "--model.task",
-        "clone",
-        "--model.teacher",
-        f'{{"source": "{teacher}"}}',
-        "--model.student",
-        f'{{"spec": {{"vocab_size": 300, "num_hidden_layers": 1, "hidden_size": 16, '
-        f'"num_attention_heads": 2, "intermediate_size": 32}}, "tokenizer": "{teacher}"}}',
-        "--data",
-        "kd.data.datamodules.CloneDetectionDataModule",
-        "--data.data_dir",
-        str(data_dir),
-        "--data.batch_size",
-        "8",
-        "--data.max_train_examples",
-        "48",
-        "--data.max_eval_examples",
-        "16",
-        "--data.max_length",
-        "64",
-        "--trainer.accelerator",
-        "cpu",
-        "--trainer.max_steps",
-        str(steps),
-        "--trainer.log_every_n_steps",
-        "1",
-        "--trainer.val_check_interval",
-        "3",
-        "--trainer.enable_progress_bar",
-        "false",
-        "--trainer.default_root_dir",
-        str(tmp_path / "runs"),
-        "--trainer.logger.init_args.tracking_uri",
-        f"sqlite:///{tmp_path}/mlflow.db",
-        "--trainer.logger.init_args.experiment_name",
-        "t",
-        "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
-        "--trainer.callbacks.monitor=val/acc",
-        "--trainer.callbacks.mode=max",
-        "--trainer.callbacks.save_last=true",
-        *(extra or []),
-    ]
-
-
 @pytest.fixture
 def teacher_dir(tmp_path: Path) -> Path:
     torch.manual_seed(0)
@@ -113,7 +61,7 @@ def teacher_dir(tmp_path: Path) -> Path:
 def test_fit_logs_everything_to_mlflow_and_checkpoints_student_only(
     tmp_path: Path, demo_root: Path, teacher_dir: Path
 ) -> None:
-    cli = KDCLI(args=_args(tmp_path, demo_root / "bigclonebench", teacher_dir, 6))
+    cli = KDCLI(args=tiny_fit_args(tmp_path, demo_root / "bigclonebench", teacher_dir, 6))
     module = cli.model
     assert module.teacher_forward_passes > 0  # computed once for this data…
     client = mlflow.MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
@@ -144,7 +92,7 @@ def test_fit_logs_everything_to_mlflow_and_checkpoints_student_only(
     n_student = sum(p.numel() for p in module.model.parameters())
     assert sum(v.numel() for v in ckpt["state_dict"].values()) == n_student
     # …and a second fit on the same teacher and data reuses the cached outputs.
-    cli2 = KDCLI(args=_args(tmp_path / "b", demo_root / "bigclonebench", teacher_dir, 2))
+    cli2 = KDCLI(args=tiny_fit_args(tmp_path / "b", demo_root / "bigclonebench", teacher_dir, 2))
     assert cli2.model.teacher_forward_passes == 0
 
 
@@ -162,7 +110,7 @@ class _Interrupt(L.Callback):
 def test_resume_continues_the_same_run_without_lost_or_duplicated_steps(
     tmp_path: Path, demo_root: Path, teacher_dir: Path
 ) -> None:
-    args = _args(tmp_path, demo_root / "bigclonebench", teacher_dir, 9)
+    args = tiny_fit_args(tmp_path, demo_root / "bigclonebench", teacher_dir, 9)
     interrupted = args + [
         "--trainer.callbacks+=tests.kd.test_cli._Interrupt",
         "--trainer.callbacks.at_step=5",

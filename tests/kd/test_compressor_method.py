@@ -24,7 +24,7 @@ from kd.search.space import COMPRESSOR_SPACE
 from kd.spec import StudentSpec
 from kd.tokenization import train_tokenizer
 from tests.conftest import COMPRESSOR_3MB, needs_shared
-from tests.kd.helpers import TINY_SPEC, tiny_model
+from tests.kd.helpers import TINY_SPEC, tiny_fit_args, tiny_model
 
 # A budget that picks a one-layer student in milliseconds (checked against search_compressor below).
 SEARCH = {"population": 16, "generations": 10, "seed": 2}
@@ -49,59 +49,19 @@ class Fit:
 
 
 def _args(root: Path, data_dir: Path, teacher: Path, steps: int) -> list[str]:
-    return [
-        "fit",
-        "--seed_everything",
-        "0",
-        "--model",
-        "kd.methods.compressor.CompressorKD",
-        "--model.task",
-        "clone",
-        "--model.teacher",
-        f'{{"source": "{teacher}"}}',
-        "--model.target_mb",
-        str(TARGET_MB),
-        "--model.search",
-        json.dumps(SEARCH),
-        "--model.lr",
-        "1e-3",
-        "--model.export_dir",
-        str(root / "export"),
-        "--data",
-        "kd.data.datamodules.CloneDetectionDataModule",
-        "--data.data_dir",
-        str(data_dir),
-        "--data.batch_size",
-        "8",
-        "--data.max_train_examples",
-        "48",
-        "--data.max_eval_examples",
-        "16",
-        "--data.max_length",
-        "64",
-        "--trainer.accelerator",
-        "cpu",
-        "--trainer.max_steps",
-        str(steps),
-        "--trainer.log_every_n_steps",
-        "1",
-        "--trainer.val_check_interval",
-        "2",
-        "--trainer.enable_progress_bar",
-        "false",
-        "--trainer.default_root_dir",
-        str(root / "runs"),
-        "--trainer.logger.init_args.tracking_uri",
-        f"sqlite:///{root}/mlflow.db",
-        "--trainer.logger.init_args.experiment_name",
-        "compressor",
-        "--trainer.callbacks+=lightning.pytorch.callbacks.ModelCheckpoint",
-        "--trainer.callbacks.monitor=val/acc",
-        "--trainer.callbacks.mode=max",
-        "--trainer.callbacks.save_last=true",
-        "--test_after_fit",
-        "false",
-    ]
+    model_args = ["--model.target_mb", str(TARGET_MB), "--model.search", json.dumps(SEARCH)]
+    model_args += ["--model.lr", "1e-3", "--model.export_dir", str(root / "export")]
+    return tiny_fit_args(
+        root,
+        data_dir,
+        teacher,
+        steps,
+        method="kd.methods.compressor.CompressorKD",
+        model_args=model_args,
+        val_check_interval=2,
+        experiment="compressor",
+        extra=["--test_after_fit", "false"],
+    )
 
 
 @pytest.fixture(scope="module")
