@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,17 @@ def require_file(path: Path, what: str) -> Path:
     return path
 
 
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _BadLine:
+    """Why an input line was rejected: ``category`` is its SkipReport key, ``reason`` the message."""
+
+    category: str
+    reason: str
+
+
 def read_jsonl(
     path: Path, required: Iterable[str], on_error: OnError = "raise", skips: SkipReport | None = None
 ) -> list[dict]:
@@ -63,26 +74,27 @@ def read_jsonl(
             if not line.strip():
                 continue
             where = f"{path}:{lineno}"
-            problem = _check_record(line, required)
-            if isinstance(problem, str):
+            checked = _check_record(line, required)
+            if isinstance(checked, _BadLine):
                 if on_error == "raise":
-                    raise DataError(f"{where}: {problem}")
-                (skips or SkipReport()).add(problem.split(":")[0], where)
+                    raise DataError(f"{where}: {checked.reason}")
+                (skips or SkipReport()).add(checked.category, where)
                 continue
-            records.append(problem)
+            records.append(checked)
     return records
 
 
-def _check_record(line: str, required: tuple[str, ...]) -> dict | str:
+def _check_record(line: str, required: tuple[str, ...]) -> dict | _BadLine:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
-        return f"malformed JSON: {exc.msg} at column {exc.colno}"
+        return _BadLine("malformed JSON", f"malformed JSON: {exc.msg} at column {exc.colno}")
     if not isinstance(obj, dict):
-        return f"malformed record: expected a JSON object, got {type(obj).__name__}"
+        got = type(obj).__name__
+        return _BadLine("malformed record", f"malformed record: expected a JSON object, got {got}")
     missing = [k for k in required if k not in obj]
     if missing:
-        return f"missing key: {', '.join(missing)}"
+        return _BadLine("missing key", f"missing key: {', '.join(missing)}")
     return obj
 
 
@@ -116,36 +128,48 @@ def _fail_or_skip(on_error: OnError, skips: SkipReport | None, reason: str, wher
 Pair = tuple[str, str, int]
 
 
-def read_pairs(
-    path: Path, known: set[str] | dict, on_error: OnError = "raise", skips: SkipReport | None = None
-) -> list[Pair]:
-    """CodeXGLUE pair file: ``idx1<TAB>idx2<TAB>label`` (extra columns ignored)."""
-    require_file(path, "pair file")
+def _read_lines(
+    path: Path, parse: Callable[[str], _T | _BadLine], on_error: OnError, skips: SkipReport | None
+) -> list[_T]:
+    """Parse every non-blank line; bad ones are all collected so one error names the first few at once."""
+    good: list[_T] = []
     bad: list[str] = []
-    pairs: list[Pair] = []
     local = skips if skips is not None else SkipReport()
     with path.open("r", encoding="utf-8", errors="replace") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
-            reason = None
-            cols = line.rstrip("\n").split("\t")
-            if len(cols) < 3:
-                reason = f"expected 3 tab-separated columns, got {len(cols)}"
-            elif cols[2].strip() not in ("0", "1"):
-                reason = f"label {cols[2].strip()!r} outside {{0,1}}"
-            else:
-                unknown = [c for c in cols[:2] if c.strip() not in known]
-                if unknown:
-                    reason = f"unknown idx {', '.join(unknown)}"
-            if reason:
+            parsed = parse(line)
+            if isinstance(parsed, _BadLine):
                 where = f"{path}:{lineno}"
-                bad.append(f"{where}: {reason}")
-                local.add(reason.split(" ")[0] + " " + reason.split(" ")[1], where)
+                bad.append(f"{where}: {parsed.reason}")
+                local.add(parsed.category, where)
                 continue
-            pairs.append((cols[0].strip(), cols[1].strip(), int(cols[2])))
+            good.append(parsed)
     if bad and on_error == "raise":
         raise DataError(f"{len(bad)} bad line(s) in {path}; first: " + " | ".join(bad[:_MAX_SHOWN]))
+    return good
+
+
+def read_pairs(
+    path: Path, known: set[str] | dict, on_error: OnError = "raise", skips: SkipReport | None = None
+) -> list[Pair]:
+    """CodeXGLUE pair file: ``idx1<TAB>idx2<TAB>label`` (extra columns ignored)."""
+    require_file(path, "pair file")
+
+    def parse(line: str) -> Pair | _BadLine:
+        cols = line.rstrip("\n").split("\t")
+        if len(cols) < 3:
+            return _BadLine("expected 3 columns", f"expected 3 tab-separated columns, got {len(cols)}")
+        label = cols[2].strip()
+        if label not in ("0", "1"):
+            return _BadLine("label outside {0,1}", f"label {label!r} outside {{0,1}}")
+        unknown = [c for c in cols[:2] if c.strip() not in known]
+        if unknown:
+            return _BadLine("unknown idx", f"unknown idx {', '.join(unknown)}")
+        return cols[0].strip(), cols[1].strip(), int(cols[2])
+
+    pairs = _read_lines(path, parse, on_error, skips)
     if not pairs:
         raise DataError(f"split {path} is empty (no valid pairs)")
     return pairs
@@ -156,21 +180,12 @@ def read_id_list(
 ) -> list[str]:
     """One idx per line (Devign split files)."""
     require_file(path, "split file")
-    ids: list[str] = []
-    bad: list[str] = []
-    local = skips if skips is not None else SkipReport()
-    with path.open("r", encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            key = line.strip()
-            if not key:
-                continue
-            if key not in known:
-                bad.append(f"{path}:{lineno}: unknown idx {key}")
-                local.add("unknown idx", f"{path}:{lineno}")
-                continue
-            ids.append(key)
-    if bad and on_error == "raise":
-        raise DataError(f"{len(bad)} bad line(s) in {path}; first: " + " | ".join(bad[:_MAX_SHOWN]))
+
+    def parse(line: str) -> str | _BadLine:
+        key = line.strip()
+        return key if key in known else _BadLine("unknown idx", f"unknown idx {key}")
+
+    ids = _read_lines(path, parse, on_error, skips)
     if not ids:
         raise DataError(f"split {path} is empty (no valid ids)")
     return ids

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kd.data.datamodules import CloneDetectionDataModule, DefectDataModule
-from kd.data.formats import DataError, SkipReport, read_functions, read_pairs
+from kd.data.formats import DataError, SkipReport, read_functions, read_id_list, read_pairs
 
 
 def _write(path: Path, lines: list[str]) -> Path:
@@ -42,6 +42,7 @@ def test_malformed_jsonl_line_names_file_and_line(tmp_path: Path) -> None:
     got = read_functions(path, on_error="skip", skips=skips)
     assert list(got) == ["1"]
     assert skips.total == 2 and "f.jsonl:2" in skips.summary() and "f.jsonl:3" in skips.summary()
+    assert skips.counts == {"malformed JSON": 1, "missing key": 1}
 
 
 def test_pair_errors_name_first_offenders(tmp_path: Path) -> None:
@@ -55,6 +56,29 @@ def test_pair_errors_name_first_offenders(tmp_path: Path) -> None:
     skips = SkipReport()
     assert read_pairs(path, known, on_error="skip", skips=skips) == [("1", "2", 1)]
     assert skips.total == 3
+
+
+def test_skip_categories_are_fixed_names_not_the_offending_values(tmp_path: Path) -> None:
+    lines = ["1\t2\t1", "1\t2\t7", "2\t1\tx", "1\t9\t0", "1\t2", "", "2\t2\t0"]
+    skips = SkipReport()
+    pairs = read_pairs(_write(tmp_path / "p.txt", lines), {"1", "2"}, on_error="skip", skips=skips)
+    assert pairs == [("1", "2", 1), ("2", "2", 0)]
+    assert skips.counts == {"label outside {0,1}": 2, "unknown idx": 1, "expected 3 columns": 1}
+    assert skips.examples["label outside {0,1}"] == [f"{tmp_path / 'p.txt'}:2", f"{tmp_path / 'p.txt'}:3"]
+
+
+def test_id_list_skips_or_names_unknown_ids(tmp_path: Path) -> None:
+    path = _write(tmp_path / "ids.txt", ["1", "42", "", "2", "43"])
+    skips = SkipReport()
+    assert read_id_list(path, {"1", "2"}, on_error="skip", skips=skips) == ["1", "2"]
+    assert skips.counts == {"unknown idx": 2}
+    assert skips.examples["unknown idx"] == [f"{path}:2", f"{path}:5"]
+    with pytest.raises(
+        DataError, match=r"2 bad line\(s\) in .*ids\.txt; first: .*ids\.txt:2: unknown idx 42"
+    ):
+        read_id_list(path, {"1", "2"})
+    with pytest.raises(DataError, match="empty"):
+        read_id_list(path, set(), on_error="skip")
 
 
 def test_empty_split_is_an_error(tmp_path: Path) -> None:
