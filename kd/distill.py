@@ -41,7 +41,11 @@ def model_fingerprint(ref: ModelRef) -> str:
 
 
 class DistillationModule(ClassifierModule):
-    """Base for KD methods: subclasses implement :meth:`distill_loss`."""
+    """Base for KD methods: subclasses implement :meth:`distill_loss`.
+
+    ``student`` may be None only for methods that choose the student themselves when the model is
+    configured (CompressorKD's architecture search); they override :meth:`resolved_student`.
+    """
 
     method = "distill"
     train_split = "distill"
@@ -49,7 +53,7 @@ class DistillationModule(ClassifierModule):
     def __init__(
         self,
         teacher: ModelRef,
-        student: FreshModel | ModelRef,
+        student: FreshModel | ModelRef | None,
         task: str = "clone",
         lr: float = 1e-4,
         weight_decay: float = 0.0,
@@ -106,9 +110,19 @@ class DistillationModule(ClassifierModule):
         return logits
 
     # -- lifecycle ---------------------------------------------------------------------------------
+    def resolved_student(self) -> FreshModel | ModelRef:
+        """The student :meth:`configure_model` builds; a None ``student`` is an error unless overridden."""
+        if self.student_ref is None:
+            raise ValueError(
+                f"{type(self).__name__} has no student to build (`student` is None): pass `student` as a "
+                "FreshModel (a new architecture) or a ModelRef (an existing model), or use a method that "
+                "chooses its own student, such as kd.methods.compressor.CompressorKD"
+            )
+        return self.student_ref
+
     def configure_model(self) -> None:
         if self.model is None:
-            self.model, self.tokenizer = self.build(self.student_ref)
+            self.model, self.tokenizer = self.build(self.resolved_student())
 
     def on_fit_start(self) -> None:
         self.teacher_logits = self.cached_teacher_logits(self.train_split)

@@ -94,7 +94,7 @@ class CompressorKD(DistillationModule):
         # The student may be unknown until configure_model() has run the search.
         super().__init__(
             teacher,
-            student,  # type: ignore[arg-type]
+            student,
             task,
             lr,
             weight_decay,
