@@ -24,6 +24,12 @@ TINY_SPEC = StudentSpec(
     vocab_size=300, num_hidden_layers=1, hidden_size=16, num_attention_heads=2, intermediate_size=32
 )
 
+# Compressor's published 3 MB student (L12-H96-A8-I64-V1000), written out by hand so tests check
+# kd.search / kd.cost against an independent reference rather than against the package's own constant.
+PAPER_3MB = StudentSpec(
+    vocab_size=1000, num_hidden_layers=12, hidden_size=96, num_attention_heads=8, intermediate_size=64
+)
+
 
 def tiny_tokenizer() -> Tokenizer:
     return train_tokenizer(SNIPPETS, 300)

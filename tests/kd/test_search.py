@@ -17,11 +17,7 @@ from kd.search import (
     search_compressor,
 )
 from kd.search.compressor_ga import tail_resample
-from kd.spec import StudentSpec
-
-PAPER_3MB = StudentSpec(
-    vocab_size=1000, num_hidden_layers=12, hidden_size=96, num_attention_heads=8, intermediate_size=64
-)
+from tests.kd.helpers import PAPER_3MB
 
 
 def test_compressor_space_matches_notes() -> None:

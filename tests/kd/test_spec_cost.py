@@ -19,22 +19,21 @@ from kd.cost import (
 )
 from kd.spec import ACTIVATIONS, StudentSpec
 from tests.conftest import COMPRESSOR_3MB, needs_shared
+from tests.kd.helpers import PAPER_3MB
 
-SPEC_3MB = StudentSpec(
-    vocab_size=1000, num_hidden_layers=12, hidden_size=96, num_attention_heads=8, intermediate_size=64
-)
 CODEBERT = StudentSpec(
     vocab_size=50265, num_hidden_layers=12, hidden_size=768, num_attention_heads=12, intermediate_size=3072
 )
 
 
 def test_spec_defaults_and_name() -> None:
-    assert SPEC_3MB.name == "L12-H96-A8-I64-V1000"
-    assert (SPEC_3MB.tokenizer, SPEC_3MB.max_position_embeddings, SPEC_3MB.hidden_act) == ("bpe", 514, "gelu")
-    assert (SPEC_3MB.pad_token_id, SPEC_3MB.bos_token_id, SPEC_3MB.eos_token_id) == (1, 0, 2)
-    assert SPEC_3MB.max_seq_len == 512
+    assert PAPER_3MB.name == "L12-H96-A8-I64-V1000"
+    assert PAPER_3MB.tokenizer == "bpe" and PAPER_3MB.hidden_act == "gelu"
+    assert PAPER_3MB.max_position_embeddings == 514
+    assert (PAPER_3MB.pad_token_id, PAPER_3MB.bos_token_id, PAPER_3MB.eos_token_id) == (1, 0, 2)
+    assert PAPER_3MB.max_seq_len == 512
     assert (
-        SPEC_3MB.replace(tokenizer="unigram", max_position_embeddings=258).name
+        PAPER_3MB.replace(tokenizer="unigram", max_position_embeddings=258).name
         == "L12-H96-A8-I64-V1000-P258-unigram"
     )
 
@@ -56,7 +55,7 @@ def test_spec_defaults_and_name() -> None:
 )
 def test_spec_validation_names_field_and_value(changes: dict, message: str) -> None:
     with pytest.raises(ValueError) as err:
-        SPEC_3MB.replace(**changes)
+        PAPER_3MB.replace(**changes)
     assert message in str(err.value)
 
 
@@ -65,14 +64,14 @@ def test_activation_names_are_known_to_transformers() -> None:
 
 
 def test_dict_round_trip_and_unknown_keys() -> None:
-    spec = SPEC_3MB.replace(tokenizer="wordpiece", hidden_dropout_prob=0.3, hidden_act="silu")
+    spec = PAPER_3MB.replace(tokenizer="wordpiece", hidden_dropout_prob=0.3, hidden_act="silu")
     assert StudentSpec.from_dict(spec.to_dict()) == spec
     with pytest.raises(ValueError, match="hidden_sise"):
         StudentSpec.from_dict({**spec.to_dict(), "hidden_sise": 4})
 
 
 def test_roberta_config_round_trip() -> None:
-    spec = SPEC_3MB.replace(tokenizer="wordlevel", hidden_dropout_prob=0.2, attention_probs_dropout_prob=0.3)
+    spec = PAPER_3MB.replace(tokenizer="wordlevel", hidden_dropout_prob=0.2, attention_probs_dropout_prob=0.3)
     cfg = spec.to_roberta_config(num_labels=3, initializer_range=0.01)
     assert isinstance(cfg, RobertaConfig)
     assert (cfg.num_labels, cfg.initializer_range, cfg.layer_norm_eps, cfg.vocab_size) == (
@@ -92,12 +91,12 @@ def test_3mb_formula_by_hand() -> None:
     h, s, v, i, a, layers = 96, 514, 1000, 64, 8, 12
     params = (v * h + s * h + 3 * h) + layers * (4 * (h * h + h) + 2 * h * i + i + h + 4 * h)
     params += 2 * (h * h + h) + 2 * h + 2
-    assert param_count(SPEC_3MB) == params == 765_410
-    assert size_mb(SPEC_3MB) == pytest.approx(3.06164)
+    assert param_count(PAPER_3MB) == params == 765_410
+    assert size_mb(PAPER_3MB) == pytest.approx(3.06164)
     block = 6 * h * h + 3 * h + 4 * h * s + 10 * s * a + 2 * h * h + 11 * h + 5 + 4 * h * i + 9 * i + 5 * h
     emb = 2 * h * v + 2 * h * (s + 2) + 2 * h + 5 * h + 4 * h
-    assert flops(SPEC_3MB) == s * (layers * block + emb + 2 * h * h + 15 * h) == 2_252_584_440
-    assert gflops(SPEC_3MB) == pytest.approx(2.2526, abs=1e-4)
+    assert flops(PAPER_3MB) == s * (layers * block + emb + 2 * h * h + 15 * h) == 2_252_584_440
+    assert gflops(PAPER_3MB) == pytest.approx(2.2526, abs=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -105,7 +104,7 @@ def test_3mb_formula_by_hand() -> None:
     [
         (CODEBERT, 125.2, 500.9, 138.4),
         (
-            SPEC_3MB.replace(
+            PAPER_3MB.replace(
                 hidden_size=432, num_attention_heads=16, intermediate_size=128, num_hidden_layers=6
             ),
             6.20,
@@ -113,7 +112,7 @@ def test_3mb_formula_by_hand() -> None:
             9.2,
         ),
         (
-            SPEC_3MB.replace(
+            PAPER_3MB.replace(
                 hidden_size=480,
                 num_attention_heads=16,
                 intermediate_size=576,
@@ -138,13 +137,13 @@ def test_paper_formula_vs_built_model() -> None:
 
     So the formula is exactly h² + h (9,312 for h = 96, 0.0122% of 765k) above the real single-input model.
     """
-    model = RobertaForSequenceClassification(SPEC_3MB.to_roberta_config())
+    model = RobertaForSequenceClassification(PAPER_3MB.to_roberta_config())
     real = actual_param_count(model)
-    assert real == exact_param_count(SPEC_3MB, head="single", pooler=False) == 756_098
-    assert param_count(SPEC_3MB) - real == 96 * 96 + 96
+    assert real == exact_param_count(PAPER_3MB, head="single", pooler=False) == 756_098
+    assert param_count(PAPER_3MB) - real == 96 * 96 + 96
     for spec in (
-        SPEC_3MB.replace(hidden_size=48, num_hidden_layers=2, vocab_size=3000),
-        SPEC_3MB.replace(num_attention_heads=4),
+        PAPER_3MB.replace(hidden_size=48, num_hidden_layers=2, vocab_size=3000),
+        PAPER_3MB.replace(num_attention_heads=4),
     ):
         built = actual_param_count(RobertaForSequenceClassification(spec.to_roberta_config()))
         assert built == exact_param_count(spec)
@@ -152,14 +151,14 @@ def test_paper_formula_vs_built_model() -> None:
 
 def test_pair_head_accounting_matches_clone_checkpoint() -> None:
     # Released 3 MB clone model: RobertaModel with pooler + dense 2h→h + out_proj h→2 = 774,626 floats.
-    encoder = RobertaModel(SPEC_3MB.to_roberta_config(), add_pooling_layer=True)
+    encoder = RobertaModel(PAPER_3MB.to_roberta_config(), add_pooling_layer=True)
     pair_head = torch.nn.Sequential(torch.nn.Linear(192, 96), torch.nn.Tanh(), torch.nn.Linear(96, 2))
     assert actual_param_count(encoder) + actual_param_count(pair_head) == 774_626
-    assert exact_param_count(SPEC_3MB, head="pair", pooler=True) == 774_626
-    assert param_count(SPEC_3MB, head="pair") == 774_626
-    assert exact_param_count(SPEC_3MB, head="pair", pooler=False) == 774_626 - (96 * 96 + 96)
-    no_pool = RobertaModel(SPEC_3MB.to_roberta_config(), add_pooling_layer=False)
-    assert actual_param_count(no_pool) == exact_param_count(SPEC_3MB, head=None)
+    assert exact_param_count(PAPER_3MB, head="pair", pooler=True) == 774_626
+    assert param_count(PAPER_3MB, head="pair") == 774_626
+    assert exact_param_count(PAPER_3MB, head="pair", pooler=False) == 774_626 - (96 * 96 + 96)
+    no_pool = RobertaModel(PAPER_3MB.to_roberta_config(), add_pooling_layer=False)
+    assert actual_param_count(no_pool) == exact_param_count(PAPER_3MB, head=None)
 
 
 @needs_shared
@@ -171,12 +170,12 @@ def test_counts_equal_published_checkpoints() -> None:
         state = torch.load(path, map_location="cpu", weights_only=True)
         n = sum(t.numel() for t in state.values() if t.is_floating_point())
         assert n == expected
-    assert exact_param_count(SPEC_3MB, head="pair", pooler=True) == 774_626
-    assert exact_param_count(SPEC_3MB, head="single", pooler=False) == 756_098
+    assert exact_param_count(PAPER_3MB, head="pair", pooler=True) == 774_626
+    assert exact_param_count(PAPER_3MB, head="single", pooler=False) == 756_098
 
 
 def test_seq_len_conventions() -> None:
-    spec = SPEC_3MB.replace(max_position_embeddings=360)  # AVATAR: max_seq_len 358 + 2
+    spec = PAPER_3MB.replace(max_position_embeddings=360)  # AVATAR: max_seq_len 358 + 2
     assert paper_seq_len(spec, "compressor") == 514
     assert paper_seq_len(spec, "avatar_single") == 358
     assert paper_seq_len(spec, "avatar_clone") == 716
@@ -188,7 +187,7 @@ def test_seq_len_conventions() -> None:
 
 
 def test_measure_latency_positive_and_restores_mode() -> None:
-    spec = SPEC_3MB.replace(num_hidden_layers=1)
+    spec = PAPER_3MB.replace(num_hidden_layers=1)
     model = RobertaModel(spec.to_roberta_config())
     model.train()
     ids = torch.randint(4, 1000, (4, 32))
