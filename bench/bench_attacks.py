@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ from fidelity.attacks import (  # noqa: E402
     AttackConfig,
     CandidatePool,
     CodeInput,
+    EncoderPredictor,
     IdentifierAttack,
     TransformsRenamer,
     WIRRandom,
@@ -44,34 +46,13 @@ from kd.models.io import LoadedModel, import_compressor  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 BLOCK = 400
+Summary = dict[str, float]
 
 
-class ClonePredictor:
-    """Predictor protocol over the pair model (official importer ``kd.models.io.import_compressor``).
-
-    Each distinct function is encoded once (pairs are two independent encodes plus the head), so a
-    query costs one new encode of the perturbed function."""
-
-    def __init__(self, loaded: LoadedModel, cache_size: int = 4096) -> None:
-        self.model, self.encoder = loaded.model.eval(), CodeEncoder(loaded.tokenizer, max_length=BLOCK)
-        self.cache_size = cache_size
-        self.cache: dict[str, torch.Tensor] = {}
-        self.encoded = 0
-
-    @torch.inference_mode()
-    def predict(self, inputs: Sequence[CodeInput]) -> torch.Tensor:
-        pairs = [x if isinstance(x, tuple) else (x, x) for x in inputs]
-        todo = list(dict.fromkeys(c for pair in pairs for c in pair if c not in self.cache))
-        if todo:
-            if len(self.cache) + len(todo) > self.cache_size:
-                self.cache.clear()
-                self.encoder = CodeEncoder(self.encoder.tokenizer, max_length=BLOCK)  # its id cache too
-            self.encoded += len(todo)
-            self.cache.update(embed_texts(self.model, self.encoder, todo, batch_size=64))
-        vectors = torch.stack(
-            [self.cache[c] for pair in pairs for c in pair]
-        )  # (2B, h), rows 2i, 2i+1 = pair i
-        return torch.softmax(self.model.classify(vectors), dim=1)
+def clone_predictor(loaded: LoadedModel, batch_size: int) -> EncoderPredictor:
+    """The attacked model as a black box: ``<s>`` vectors cached by token ids, so a query costs one
+    encoder pass over the perturbed function (none when the change is past the 400-token cut)."""
+    return EncoderPredictor(loaded.model, CodeEncoder(loaded.tokenizer, max_length=BLOCK), batch_size)
 
 
 class GoldPredictor:
@@ -81,7 +62,9 @@ class GoldPredictor:
     def __init__(self, pairs: Sequence[tuple[str, str]], labels: Sequence[int]) -> None:
         self.gold = {b: y for (_, b), y in zip(pairs, labels, strict=True)}
         self.encoded = 0
-        self.cache: dict[str, torch.Tensor] = {}
+
+    def clear(self) -> None:
+        """Nothing cached (same interface as :class:`EncoderPredictor`)."""
 
     def predict(self, inputs: Sequence[CodeInput]) -> torch.Tensor:
         return torch.eye(2)[[self.gold[x[1]] if isinstance(x, tuple) else 0 for x in inputs]]
@@ -108,7 +91,7 @@ def load_data(n: int, pool_functions: int) -> tuple[list[tuple[str, str]], list[
 
 
 def make_attacks(
-    predictor: ClonePredictor | GoldPredictor, loaded: LoadedModel, corpus: list[str], config: AttackConfig
+    predictor: EncoderPredictor | GoldPredictor, loaded: LoadedModel, corpus: list[str], config: AttackConfig
 ) -> dict[str, IdentifierAttack]:
     renamer = TransformsRenamer()
     names = harvest_names(corpus, lambda code: identifiers(code, "java"))
@@ -124,6 +107,50 @@ def make_attacks(
     }
 
 
+def reference_rate(loaded: LoadedModel, pairs: Sequence[tuple[str, str]], batch_size: int) -> float:
+    """Plain batched inference on the same model: distinct functions of the pairs encoded per second.
+    A query needs one fresh encode of the perturbed function, so this is the uncached q/s ceiling."""
+    texts = list(dict.fromkeys(t for pair in pairs for t in pair))
+    encoder = CodeEncoder(loaded.tokenizer, max_length=BLOCK)
+    embed_texts(loaded.model.eval(), encoder, texts[: min(len(texts), 2 * batch_size)], batch_size)  # warm-up
+    start = time.perf_counter()
+    embed_texts(loaded.model, CodeEncoder(loaded.tokenizer, max_length=BLOCK), texts, batch_size)
+    return len(texts) / (time.perf_counter() - start)
+
+
+def run_attack(attack: IdentifierAttack, predictor: EncoderPredictor | GoldPredictor, data: Any) -> Summary:
+    """One attack over all pairs, with the encoder passes it cost and the load average around it."""
+    predictor.clear()
+    start, encoded, load = time.perf_counter(), predictor.encoded, os.getloadavg()[0]
+    results = attack.attack_many(*data)
+    summary = summarize(results)
+    summary["encoder_passes"] = float(predictor.encoded - encoded)
+    summary["wall_seconds"] = time.perf_counter() - start
+    summary["load_avg"] = (load + os.getloadavg()[0]) / 2
+    print(f"{attack.name}: " + ", ".join(f"{k}={v:.4g}" for k, v in summary.items()), flush=True)
+    return summary
+
+
+KEYS: tuple[str, ...] = ("n", "n_attacked", "n_success", "asr", "avg_queries", "avg_queries_success")
+KEYS += ("icr", "tcr", "wall_seconds", "queries_per_second", "encoder_passes", "load_avg")
+
+
+def report(args: argparse.Namespace, summaries: dict[str, Summary], reference: float | None) -> str:
+    victim = "unfoolable null model (overhead only)" if args.null_model else "Compressor 3 MB clone model"
+    lines = [
+        f"{victim}, first {args.n} BigCloneBench test pairs (side 0 perturbed), budget {args.max_queries}"
+        f" queries, {args.n_candidates} candidates, batch {args.batch_size}, seed {args.seed},"
+        f" {torch.get_num_threads()} CPU thread(s), {os.cpu_count()} cores",
+        "",
+        "| attack | " + " | ".join(KEYS) + " |",
+        "|---" * (len(KEYS) + 1) + "|",
+    ]
+    lines += [f"| {k} | " + " | ".join(f"{s[key]:.4g}" for key in KEYS) + " |" for k, s in summaries.items()]
+    if reference is not None:
+        lines += ["", f"Plain batched inference, same model and pairs: {reference:.1f} distinct functions/s."]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -134,51 +161,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--pool-functions", type=int, default=2000)
     parser.add_argument("--attacks", default="mhm,alert,wir_random")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--null-model", action="store_true", help="unfoolable stand-in: attack overhead only")
     parser.add_argument("--out", type=Path, default=None, help="write the per-attack summaries as JSON")
+    parser.add_argument("--markdown", type=Path, default=None, help="write the report table as Markdown")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     loaded = import_compressor(SHARED / "models" / "compressor-3mb" / "clone")
     pairs, labels, corpus = load_data(args.n, args.pool_functions)
-    predictor: ClonePredictor | GoldPredictor = (
-        GoldPredictor(pairs, labels) if args.null_model else ClonePredictor(loaded)
+    predictor: EncoderPredictor | GoldPredictor = (
+        GoldPredictor(pairs, labels) if args.null_model else clone_predictor(loaded, args.batch_size)
     )
     config = AttackConfig("java", args.max_queries, args.n_candidates, args.batch_size, args.seed, side=0)
     attacks = make_attacks(predictor, loaded, corpus, config)
-    summaries: dict[str, dict[str, float]] = {}
-    for name in args.attacks.split(","):
-        predictor.cache.clear()
-        start, encoded = time.perf_counter(), predictor.encoded
-        results = attacks[name].attack_many(pairs, labels)
-        summary = summarize(results)
-        summary["functions_encoded"] = float(predictor.encoded - encoded)
-        summary["wall_seconds"] = time.perf_counter() - start
-        summaries[name] = summary
-        print(f"{name}: " + ", ".join(f"{k}={v:.4g}" for k, v in summary.items()), flush=True)
-    keys: tuple[str, ...] = (
-        "n",
-        "n_attacked",
-        "n_success",
-        "asr",
-        "avg_queries",
-        "avg_queries_success",
-        "icr",
-        "tcr",
-    )
-    keys += ("wall_seconds", "queries_per_second", "functions_encoded")
-    victim = (
-        "unfoolable null model (attack overhead only)" if args.null_model else "Compressor 3 MB clone student"
-    )
-    print(
-        f"\n{victim}, {args.n} BCB test pairs, budget {args.max_queries} queries, "
-        f"{args.n_candidates} candidates, {torch.get_num_threads()} CPU threads"
-    )
-    print("| attack | " + " | ".join(keys) + " |")
-    print("|---" * (len(keys) + 1) + "|")
-    for name, summary in summaries.items():
-        print(f"| {name} | " + " | ".join(f"{summary[k]:.4g}" for k in keys) + " |")
+    reference = None if args.null_model else reference_rate(loaded, pairs, args.batch_size)
+    summaries = {
+        name: run_attack(attacks[name], predictor, (pairs, labels)) for name in args.attacks.split(",")
+    }
+    text = report(args, summaries, reference)
+    print("\n" + text)
+    if args.markdown:
+        command = "python bench/bench_attacks.py " + " ".join(sys.argv[1:] if argv is None else argv)
+        args.markdown.write_text(f"# Attack benchmark\n\n```\n{command}\n```\n\n{text}\n")
     if args.out:
         args.out.write_text(
             json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, **summaries}, indent=2)

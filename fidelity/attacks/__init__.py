@@ -26,6 +26,7 @@ from fidelity.attacks.base import (
 )
 from fidelity.attacks.candidates import CandidatePool, char_ngram_embedder, harvest_names, subtoken_embedder
 from fidelity.attacks.mhm import MHM
+from fidelity.attacks.predictor import EncoderPredictor
 from fidelity.attacks.wir_random import WIRRandom
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "AttackResult",
     "CandidatePool",
     "CodeInput",
+    "EncoderPredictor",
     "IdentifierAttack",
     "Predictor",
     "Renamer",
