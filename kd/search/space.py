@@ -10,7 +10,7 @@ are returned by `decode_hparams` instead of going into the spec.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,6 +170,28 @@ class SearchSpace:
             raise ValueError(f"No {heads_g.name} value divides {hidden_g.name} {hidden}")
         idx[ai] = min(ok, key=lambda j: (abs(heads_g.value_for_field(j) - heads), heads_g.value_for_field(j)))
         return idx
+
+    def restrict(self, bounds: Mapping[str, Sequence[Any]]) -> SearchSpace:
+        """The space with each named gene cut to the values in ``[low, high]`` (inclusive).
+
+        How a search gets constraints its fitness does not express: ``{"num_hidden_layers": [1, 4]}`` bounds
+        depth, hence CPU latency, which Compressor's GFLOPs-maximising fitness would otherwise push to 12.
+        Errors name the unknown gene or the bound that leaves no value.
+        """
+        genes = {g.name: g for g in self.genes}
+        for name, bound in bounds.items():
+            if name not in genes:
+                raise ValueError(f"search bounds: no gene {name!r}; genes are {self.names}")
+            if len(bound) != 2:
+                raise ValueError(f"search bounds for {name!r}: expected [low, high], got {list(bound)}")
+            low, high = bound
+            kept = tuple(v for v in genes[name].values if low <= v <= high)
+            if not kept:
+                raise ValueError(
+                    f"search bounds for {name!r}: [{low}, {high}] keeps none of {genes[name].values}"
+                )
+            genes[name] = dataclasses.replace(genes[name], values=kept)
+        return dataclasses.replace(self, genes=tuple(genes[g.name] for g in self.genes))
 
     def size(self) -> int:
         """Number of genomes (valid or not): the product of the gene cardinalities."""

@@ -175,6 +175,17 @@ def test_per_task_defaults_and_overrides() -> None:
     assert isinstance(resolved, FreshModel) and resolved.spec.hidden_dropout_prob == 0.4
 
 
+def test_attention_dropout_reaches_searched_and_given_students() -> None:
+    search = CompressorSearch(population=16, generations=10, seed=2, bounds={"num_hidden_layers": [1, 2]})
+    searched = CompressorKD(ModelRef("t"), target_mb=0.5, search=search, attention_probs_dropout_prob=0.0)
+    spec = cast(FreshModel, searched.resolved_student()).spec
+    assert spec.attention_probs_dropout_prob == 0.0 and spec.num_hidden_layers <= 2
+    given = CompressorKD(ModelRef("t"), student=FreshModel(TINY_SPEC), attention_probs_dropout_prob=0.0)
+    resolved = cast(FreshModel, given.resolved_student()).spec
+    assert resolved.attention_probs_dropout_prob == 0.0
+    assert resolved.hidden_dropout_prob == TINY_SPEC.hidden_dropout_prob  # hidden dropout only when explicit
+
+
 @pytest.mark.parametrize(
     ("kwargs", "name"),
     [
@@ -184,6 +195,8 @@ def test_per_task_defaults_and_overrides() -> None:
         ({"hidden_dropout_prob": 1.0}, "dropout"),
         ({"task": "summarise"}, "summarise"),
         ({"search": CompressorSearch(population=1)}, "population"),
+        ({"search": CompressorSearch(bounds={"layers": [1, 3]})}, "no gene 'layers'"),
+        ({"attention_probs_dropout_prob": -0.1}, "attention_probs_dropout_prob"),
     ],
 )
 def test_bad_arguments_are_named(kwargs: dict, name: str) -> None:

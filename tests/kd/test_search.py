@@ -185,3 +185,27 @@ def test_exhaustive_respects_heads_constraint() -> None:
         if space.values(g)["hidden_size"] % space.values(g)["num_attention_heads"] == 0
     )
     assert best == pytest.approx(brute)
+
+
+def test_restrict_bounds_genes_and_names_bad_bounds() -> None:
+    space = COMPRESSOR_SPACE.restrict({"num_hidden_layers": [1, 3], "hidden_size": [48, 64]})
+    assert space.gene("num_hidden_layers").values == (1, 2, 3)
+    assert space.gene("hidden_size").values == (48, 64)
+    assert space.gene("vocab_size") == COMPRESSOR_SPACE.gene("vocab_size")
+    assert space.names == COMPRESSOR_SPACE.names  # the genome layout (crossover order) is unchanged
+    with pytest.raises(ValueError, match="n_layers"):
+        COMPRESSOR_SPACE.restrict({"n_layers": [1, 3]})
+    with pytest.raises(ValueError, match=r"\[13, 20\] keeps none"):
+        COMPRESSOR_SPACE.restrict({"num_hidden_layers": [13, 20]})
+    with pytest.raises(ValueError, match="low, high"):
+        COMPRESSOR_SPACE.restrict({"num_hidden_layers": [3]})
+
+
+def test_bounded_search_stays_in_bounds_and_is_deterministic() -> None:
+    space = COMPRESSOR_SPACE.restrict({"num_hidden_layers": [1, 3]})
+    first = search_compressor(0.5, space=space, population=20, generations=20, seed=0)
+    again = search_compressor(0.5, space=space, population=20, generations=20, seed=0)
+    free = search_compressor(0.5, population=20, generations=20, seed=0)
+    assert first.spec == again.spec
+    assert first.spec.num_hidden_layers <= 3 < free.spec.num_hidden_layers
+    assert first.spec.hidden_size % first.spec.num_attention_heads == 0
