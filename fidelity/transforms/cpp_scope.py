@@ -16,6 +16,7 @@ import re
 from tree_sitter import Node, Tree
 
 from fidelity.transforms.edits import captures, text
+from fidelity.transforms.macros import spelled_words
 from fidelity.transforms.names import words_in
 from fidelity.transforms.scope import Analysis, Binding, register_analyzer
 
@@ -159,8 +160,9 @@ def _macros(found: dict[str, list[Node]], analysis: Analysis, source: bytes) -> 
         positions.add(node.start_byte)
     for body in found.get("body", []):
         analysis.blocked.update(words_in(body.text or b""))
+    analysis.blocked.update(spelled_words(source, found.get("macrofn", [])))  # STR(x) -> "x"
     for fn in found.get("macrofn", []):
-        name, value = fn.child_by_field_name("name"), fn.child_by_field_name("value")
+        name = fn.child_by_field_name("name")
         if name is None:
             continue
         analysis.blocked.add(text(name))
@@ -168,11 +170,6 @@ def _macros(found: dict[str, list[Node]], analysis: Analysis, source: bytes) -> 
         for param in captures("cpp", "(preproc_params (identifier) @p)", fn).get("p", []):
             analysis.blocked.add(text(param))
             positions.add(param.start_byte)
-        if value is not None and b"#" in (
-            value.text or b""
-        ):  # STR(x) -> "x": the argument's spelling matters
-            for match in re.finditer(rb"\b" + re.escape(name.text or b"") + rb"\s*\(([^()]*)\)", source):
-                analysis.blocked.update(words_in(match.group(1)))
     return positions
 
 

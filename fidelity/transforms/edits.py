@@ -93,9 +93,21 @@ def _query(language: str, pattern: str) -> Query:
     return Query(get_language(language), pattern)
 
 
+def _document_order(node: Node) -> tuple[int, int]:
+    return (node.start_byte, -node.end_byte)
+
+
 def captures(language: str, pattern: str, node: Node) -> dict[str, list[Node]]:
-    """Run a (cached, compiled once) tree-sitter query; matching happens in C, not in Python."""
-    return QueryCursor(_query(language, pattern)).captures(node)
+    """Run a (cached, compiled once) tree-sitter query; matching happens in C, not in Python.
+
+    Each capture list is put in document order (outer node first at equal starts): tree-sitter
+    0.26 returns nested captures in an order that varies between calls, and seeded transforms pick
+    sites by position in these lists, so without the sort the same seed could give another variant.
+    """
+    found = QueryCursor(_query(language, pattern)).captures(node)
+    for nodes in found.values():
+        nodes.sort(key=_document_order)
+    return found
 
 
 def text(node: Node | None) -> str:

@@ -1,7 +1,8 @@
 """C bindings: block-scope variables, parameters of function definitions and function names.
 
 Macros are never renamed, nor is any name that occurs in a macro body (the macro may use it), nor
-any ALL_CAPS name (in real C those are macros or constants defined outside the snippet).
+any argument of a macro that stringifies or pastes (``STR(count)`` prints the spelling), nor any
+ALL_CAPS name (in real C those are macros or constants defined outside the snippet).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from tree_sitter import Node, Tree
 
 from fidelity.transforms.edits import captures, text
+from fidelity.transforms.macros import spelled_words
 from fidelity.transforms.names import words_in
 from fidelity.transforms.scope import Analysis, Binding, Kind, register_analyzer
 
@@ -22,6 +24,7 @@ _PATTERN = """
 (preproc_function_def name: (identifier) @macro)
 (preproc_arg) @body
 (preproc_params (identifier) @macro)
+(preproc_function_def) @macrofn
 """
 _WRAPPERS = {"init_declarator", "pointer_declarator", "array_declarator", "attributed_declarator"}
 _CAPS = re.compile(r"[A-Z][A-Z0-9_]+\Z")
@@ -111,6 +114,7 @@ def analyze_c(source: bytes, tree: Tree) -> Analysis:
     analysis.blocked.update(text(n) for n in found.get("macro", []))
     for body in found.get("body", []):
         analysis.blocked.update(words_in(body.text or b""))
+    analysis.blocked.update(spelled_words(source, found.get("macrofn", [])))
     analysis.candidates = [
         (
             n.start_byte,

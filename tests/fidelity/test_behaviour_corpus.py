@@ -36,14 +36,7 @@ JAVAC = ["-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1", "-proc:none", "-nowa
 
 # (language, program stem, transform, seed or None for every seed) -> why it fails. Each entry is a
 # real, diagnosed bug; the test is xfail(strict=True) so it turns red again once the bug is fixed.
-_STRINGIFY = (
-    "bug (scope_c): a local passed to a stringifying macro (STR(value1) with #define STR(x) #x) is "
-    "renamed, so the string it produces changes; names in macro bodies are blocked, macro arguments are not"
-)
-KNOWN_BUGS: dict[tuple[str, str, str, int | None], str] = {
-    ("c", "macros", "rename_local_variables", None): _STRINGIFY,
-    ("c", "macros", "natural_rename", None): _STRINGIFY,
-}
+KNOWN_BUGS: dict[tuple[str, str, str, int | None], str] = {}
 
 
 @dataclass(frozen=True)

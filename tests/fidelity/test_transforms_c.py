@@ -206,3 +206,39 @@ def test_every_c_transform_preserves_program_output(tmp_path: Path) -> None:
         result = apply_transform(PROGRAM, "c", name, seed=0, preserve=["main"])
         assert result.ok and result.code is not None, (name, result.reason)
         assert _compile_and_run(result.code, tmp_path) == expected, name
+
+
+STRINGIFY_PROGRAM = r"""#include <stdio.h>
+#define STR(x) #x
+#define SHOW(e) printf("%s = %d\n", #e, (e))
+#define CAT(a, b) a##b
+
+static int scale(int count, int factor, int off) {
+    int buf_len = count * factor + off;
+    SHOW(buf_len + (count - 1));
+    printf("%s %s\n", STR(count), STR(factor));
+    return buf_len;
+}
+
+int main(void) {
+    int idx = 2, CAT(tmp, val) = 5;
+    int total = scale(idx, tmpval, 1);
+    int cnt = total + 1;
+    printf("%s=%d %s %d\n", STR(total), total, STR(idx), cnt);
+    return 0;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
+@pytest.mark.parametrize("name", ["rename_local_variables", "rename_parameters", "natural_rename"])
+def test_stringified_macro_arguments_keep_their_spelling(tmp_path: Path, name: str) -> None:
+    """A name passed to ``#x``/``a##b`` macros is program data: renames leave it, output is unchanged."""
+    expected = _compile_and_run(STRINGIFY_PROGRAM, tmp_path)
+    assert "buf_len + (count - 1) = 12" in expected and "count factor" in expected
+    for seed in range(3):
+        result = apply_transform(STRINGIFY_PROGRAM, "c", name, seed=seed)
+        assert result.ok and result.code is not None, (seed, result.reason)  # off / cnt are renamable
+        for spelled in ("STR(count)", "STR(factor)", "SHOW(buf_len + (count - 1))", "STR(total)"):
+            assert spelled in result.code, (seed, spelled)
+        assert _compile_and_run(result.code, tmp_path) == expected, (name, seed)
