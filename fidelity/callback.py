@@ -7,6 +7,11 @@ The probe set (originals, transform and attack follow-ups, teacher outputs) is b
 them. With an MLflow logger, each evaluation also stores a report (CSV of divergent examples, bar and
 trend charts, Markdown/HTML summary) under the artifact folder ``fidelity/step_<global step>``.
 
+With ``attack_student: true`` the attacks also run directly against the final student in
+``on_train_end`` (after the last step, whatever stopped the fit; the model is still on its device and
+the loggers still open), logged at the last global step as ``fidelity/student_attack/<attack>/<metric>``
+beside ``fidelity/teacher_attack/<attack>/<metric>`` (the same attacks against the teacher).
+
 Turn it off with ``enabled: false`` (or remove its block from the config).
 """
 
@@ -26,8 +31,10 @@ from lightning.pytorch.utilities import rank_zero_warn
 
 from fidelity.evaluate import (
     ALL,
+    AttackComparison,
     FidelityResult,
     Thresholds,
+    compare_attacks,
     fidelity_relations,
     single_threaded,
     student_probs,
@@ -36,6 +43,7 @@ from fidelity.metrics import FidelityRelations
 from fidelity.probe import ProbeConfig, ProbeSet, Teacher, build_probe, probe_summary
 from fidelity.report import write_report
 from kd.data.encoding import CodeEncoder
+from kd.data.splits import CodeSplit
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +63,9 @@ class FidelityCallback(L.Callback):
         tau_d / tau_c / tau_g: relation thresholds (see :mod:`fidelity.relations`).
         per_followup: log every follow-up's relations, not only ``all`` and ``originals``.
         log_examples: store the CSV of divergent examples; log_artifacts: store any report at all.
+        attack_student: at the end of the fit, also run the attacks directly against the student on
+            the same ``n_attack`` originals (costs up to ``attack_max_queries`` student queries per
+            example and attack) and log its attack metrics beside the teacher's.
     """
 
     def __init__(
@@ -78,6 +89,7 @@ class FidelityCallback(L.Callback):
         use_cache: bool = True,
         progress: bool = True,
         enabled: bool = True,
+        attack_student: bool = False,
     ) -> None:
         super().__init__()
         self.config = ProbeConfig(
@@ -98,19 +110,21 @@ class FidelityCallback(L.Callback):
         self.every_n_validations = every_n_validations
         self.per_followup, self.log_examples, self.log_artifacts = per_followup, log_examples, log_artifacts
         self.split, self.batch_size, self.use_cache, self.progress = split, batch_size, use_cache, progress
-        self.enabled = enabled
+        self.enabled, self.attack_student = enabled, attack_student
         self.probe: ProbeSet | None = None
+        self.attacks: AttackComparison | None = None  # set at the end of a fit with attack_student
         self.last: FidelityResult | None = None
         self.history: list[dict[str, float]] = []  # the "all" row per evaluation, with its step
         self.validations = 0
         self.seconds: list[float] = []  # wall time of each per-checkpoint evaluation (benchmarks)
         self.report_seconds: list[float] = []  # of which: writing and logging the MLflow report
         self._encoder: CodeEncoder | None = None
+        self._split: CodeSplit | None = None
         self._max_length = 400
 
     # -- probe ---------------------------------------------------------------------------------
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.probe, self._encoder = None, None
+        self.probe, self._encoder, self._split, self.attacks = None, None, None, None
         if not self.enabled:
             return
         if not (hasattr(pl_module, "teacher") and hasattr(pl_module, "teacher_predict")):
@@ -136,8 +150,8 @@ class FidelityCallback(L.Callback):
         fingerprint = model_fingerprint(getattr(pl_module, "teacher_ref"))  # noqa: B009
         teacher = Teacher(model, tokenizer, fingerprint, self._max_length, predict)
         task = str(getattr(pl_module, "task"))  # noqa: B009
-        split = dm.split(self.split)
-        self.probe = build_probe(split, task, self.config, teacher, self.use_cache, self.progress)
+        self._split = dm.split(self.split)
+        self.probe = build_probe(self._split, task, self.config, teacher, self.use_cache, self.progress)
         summary = probe_summary(self.probe)
         for logger in trainer.loggers:
             logger.log_metrics({"fidelity/probe/build_seconds": summary.pop("build_seconds")}, step=0)
@@ -187,6 +201,18 @@ class FidelityCallback(L.Callback):
                 logger.experiment.log_artifacts(
                     logger.run_id, tmp, f"fidelity/step_{trainer.global_step:07d}"
                 )
+
+    # -- end of fit -----------------------------------------------------------------------------
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not (self.attack_student and self.probe is not None and self._split is not None):
+            return
+        if not trainer.is_global_zero:  # one rank attacks; the loggers only write from rank zero anyway
+            return
+        encoder = CodeEncoder(pl_module.tokenizer, self._max_length)  # type: ignore[arg-type]
+        model: Any = pl_module.model
+        self.attacks = compare_attacks(self.probe, self._split, self.config, model, encoder, self.progress)
+        for logger in trainer.loggers:
+            logger.log_metrics(self.attacks.metrics(), step=trainer.global_step)
 
     # -- resume --------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -4,7 +4,9 @@
     python -m fidelity compare --experiment quickstart --output runs/compare
 
 ``evaluate`` prints relations × follow-ups and logs one MLflow run (metrics ``fidelity/<followup>/<relation>``,
-report artifacts under ``fidelity/``). ``compare`` reads runs with ``mlflow.search_runs`` and writes
+report artifacts under ``fidelity/``). With ``--attack-student`` it also attacks the student directly and
+prints/logs each attack's metrics against teacher and student (``fidelity/<target>_attack/<attack>/<metric>``,
+artifact ``fidelity/attacks.csv``). ``compare`` reads runs with ``mlflow.search_runs`` and writes
 ``compare.csv`` and ``compare.md``; for training runs the fidelity columns are the last logged values.
 """
 
@@ -35,6 +37,8 @@ SHOWN = (
     "robustness_drop_student",
     "robustness_drop_relative",
 )
+#: Attack metrics shown in the teacher-vs-student attack table (all of ``summarize()`` is logged).
+ATTACK_SHOWN = ("attack", "target", "n_attacked", "n_success", "asr", "avg_queries", "icr", "tcr", "seconds")
 #: compare's columns: (header, MLflow search_runs columns tried in order).
 COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("method", ("tags.kd.method",)),
@@ -64,6 +68,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     ev.add_argument("--max-queries", type=int, default=50, help="attack query budget per example")
     ev.add_argument("--n-attack", type=int, default=50, help="probe examples attacked (the first N)")
     ev.add_argument("--candidates", type=int, default=10, help="substitute names tried per attack step")
+    ev.add_argument(
+        "--attack-student",
+        action="store_true",
+        help="also run the attacks directly against the student and compare with the teacher's",
+    )
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--max-length", type=int, default=400)
     ev.add_argument("--tau-d", type=float, default=0.1)
@@ -123,10 +132,27 @@ def run_evaluate(args: argparse.Namespace) -> int:
         )
         thresholds = Thresholds(args.tau_d, args.tau_c, args.tau_g)
         probe, result = evaluate_models(
-            args.teacher, args.student, args.data, args.task, config, thresholds, args.split, args.max_length
+            args.teacher,
+            args.student,
+            args.data,
+            args.task,
+            config,
+            thresholds,
+            args.split,
+            args.max_length,
+            attack_student=args.attack_student,
         )
     except (ValueError, FileNotFoundError, OSError) as exc:
         return _error(str(exc))
+    _print_evaluation(probe, result)
+    if not args.no_mlflow:
+        run_id = _log_evaluation(args, probe, result)
+        print(f"MLflow run {run_id} (experiment {args.experiment})")
+    return 0
+
+
+def _print_evaluation(probe: Any, result: Any) -> None:
+    """Relations × follow-ups, accuracies on the originals, and the attack comparison when there is one."""
     from fidelity.report import markdown_table, relations_frame
 
     frame = relations_frame(result)
@@ -138,10 +164,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
     )
     if result.skipped:
         print(f"not applicable to any probe example: {', '.join(result.skipped)}")
-    if not args.no_mlflow:
-        run_id = _log_evaluation(args, probe, result)
-        print(f"MLflow run {run_id} (experiment {args.experiment})")
-    return 0
+    if result.attacks is not None:
+        attacks = pd.DataFrame(result.attacks.rows())
+        print("\nattacks against teacher and student (same originals, pool, budget, seed):")
+        print(
+            markdown_table(attacks[[c for c in ATTACK_SHOWN if c in attacks.columns]])
+            if len(attacks)
+            else "none"
+        )
 
 
 def _log_evaluation(args: argparse.Namespace, probe: Any, result: Any) -> str:
@@ -177,6 +207,7 @@ def _log_evaluation(args: argparse.Namespace, probe: Any, result: Any) -> str:
         "tau_c": args.tau_c,
         "tau_g": args.tau_g,
         "transforms": ",".join(args.transforms or ["all"]),
+        "attack_student": args.attack_student,
     }
     for key, value in params.items():
         client.log_param(run_id, key, str(value))
@@ -185,6 +216,8 @@ def _log_evaluation(args: argparse.Namespace, probe: Any, result: Any) -> str:
     meta = {"teacher": args.teacher, "student": args.student, "task": args.task, "data": args.data}
     with tempfile.TemporaryDirectory(prefix="fidelity-eval-") as tmp:
         write_report(Path(tmp), probe, result, meta)
+        if result.attacks is not None:
+            pd.DataFrame(result.attacks.rows()).to_csv(Path(tmp) / "attacks.csv", index=False)
         client.log_artifacts(run_id, tmp, "fidelity")
     client.set_terminated(run_id)
     return str(run_id)

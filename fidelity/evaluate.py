@@ -2,6 +2,8 @@
 
 Shared by :class:`fidelity.callback.FidelityCallback` (per checkpoint, inside a fit) and by
 ``python -m fidelity evaluate`` (any teacher/student pair loadable by ``kd.models.io.load_classifier``).
+Both can also attack the student directly (:func:`compare_attacks`) and set its attack metrics beside
+those of the same attacks against the teacher.
 """
 
 from __future__ import annotations
@@ -15,8 +17,17 @@ from pathlib import Path
 import torch
 
 from fidelity.metrics import RELATION_KEYS, FidelityRelations
-from fidelity.probe import ProbeConfig, ProbeSet, Teacher, build_probe
+from fidelity.probe import (
+    ProbeConfig,
+    ProbeSet,
+    Teacher,
+    attack_pool_texts,
+    attack_summaries,
+    build_probe,
+    teacher_attack_stats,
+)
 from kd.data.encoding import CodeEncoder
+from kd.data.splits import CodeSplit
 from kd.models.classifier import CodeClassifier
 from kd.models.inference import predict_logits
 from kd.models.ref import ModelRef
@@ -36,6 +47,60 @@ class Thresholds:
     tau_g: float = 0.1
 
 
+@dataclass(frozen=True)
+class AttackComparison:
+    """Per attack, the :func:`fidelity.attacks.summarize` metrics (``asr``, ``avg_queries``, ``icr``,
+    ``tcr``, ``seconds``, ...) against the teacher (from probe building) and against the student (run
+    directly on the same originals, labels, candidate pool, budget and seed)."""
+
+    teacher: dict[str, dict[str, float]]
+    student: dict[str, dict[str, float]]
+
+    def metrics(self, prefix: str = "fidelity") -> dict[str, float]:
+        """``{prefix}/student_attack/<attack>/<metric>`` and ``{prefix}/teacher_attack/<attack>/<metric>``."""
+        return {
+            f"{prefix}/{target}_attack/{attack}/{key}": float(value)
+            for target, summaries in (("student", self.student), ("teacher", self.teacher))
+            for attack, summary in summaries.items()
+            for key, value in summary.items()
+        }
+
+    def rows(self) -> list[dict[str, float | str]]:
+        """One row per (attack, target), teacher first: the table ``evaluate --attack-student`` prints."""
+        return [
+            {"attack": attack, "target": target, **summaries[attack]}
+            for attack in dict.fromkeys([*self.teacher, *self.student])
+            for target, summaries in (("teacher", self.teacher), ("student", self.student))
+            if attack in summaries
+        ]
+
+
+def compare_attacks(
+    probe: ProbeSet,
+    split: CodeSplit,
+    config: ProbeConfig,
+    model: CodeClassifier,
+    encoder: CodeEncoder,
+    progress: bool = False,
+) -> AttackComparison:
+    """Run ``config``'s attacks directly against the student ``model`` on the probe's attacked originals
+    (the first ``config.n_attack``, gold labels), with the candidate pool the teacher's attacks used.
+
+    ``config`` must be the one ``probe`` was built with, or the two sides attack different inputs."""
+    student = attack_summaries(
+        model,
+        encoder.tokenizer,
+        encoder.max_length,
+        probe.originals,
+        probe.labels.tolist(),
+        probe.language,
+        config,
+        attack_pool_texts(split, config),
+        progress,
+    )
+    return AttackComparison(teacher_attack_stats(probe), student)
+
+
 @dataclass
 class FidelityResult:
     """``table[followup][relation]`` for each non-empty follow-up set and ``all``; ``originals`` holds
@@ -46,11 +111,15 @@ class FidelityResult:
     student_probs: torch.Tensor
     seconds: float = 0.0
     skipped: list[str] = field(default_factory=list)
+    attacks: AttackComparison | None = None  # set by ``evaluate_models(..., attack_student=True)``
 
     def metrics(self, prefix: str = "fidelity") -> dict[str, float]:
-        """Flat ``{prefix}/<followup>/<relation>`` keys (the names logged to Lightning and MLflow)."""
+        """Flat ``{prefix}/<followup>/<relation>`` keys (the names logged to Lightning and MLflow), and
+        the attack comparison's keys when there is one."""
         out = {f"{prefix}/{fu}/{rel}": v for fu, row in self.table.items() for rel, v in row.items()}
         out.update({f"{prefix}/{ORIGINALS}/{k}": v for k, v in self.originals.items()})
+        if self.attacks is not None:
+            out.update(self.attacks.metrics(prefix))
         return out
 
 
@@ -141,8 +210,11 @@ def evaluate_models(
     max_length: int = 400,
     batch_size: int = 64,
     use_cache: bool = True,
+    attack_student: bool = False,
 ) -> tuple[ProbeSet, FidelityResult]:
-    """The full MetaCompress evaluation of ``student`` against ``teacher`` on ``split`` of ``data_dir``."""
+    """The full MetaCompress evaluation of ``student`` against ``teacher`` on ``split`` of ``data_dir``;
+    with ``attack_student``, also the configured attacks run directly against the student
+    (``result.attacks``)."""
     from kd.data.datamodules import CloneDetectionDataModule, DefectDataModule
     from kd.distill import model_fingerprint
     from kd.models.io import load_classifier
@@ -170,5 +242,8 @@ def evaluate_models(
         t_model, t_loaded.tokenizer, model_fingerprint(ModelRef(teacher)), max_length, teacher_predict
     )
     probe = build_probe(data, task, config, handle, use_cache=use_cache)
-    probs = student_probs(probe, s_model, CodeEncoder(s_loaded.tokenizer, max_length), batch_size)
-    return probe, fidelity_relations(probe, probs, thresholds)
+    s_encoder = CodeEncoder(s_loaded.tokenizer, max_length)
+    result = fidelity_relations(probe, student_probs(probe, s_model, s_encoder, batch_size), thresholds)
+    if attack_student:
+        result.attacks = compare_attacks(probe, data, config, s_model, s_encoder, progress=True)
+    return probe, result

@@ -6,10 +6,13 @@ Built once per fit (and cached on disk), so each checkpoint only has to run the 
   function is rewritten and the second kept, so a pair stays a pair of the same two behaviours;
 - follow-ups from identifier attacks (MHM, ALERT-style, WIR-Random) run against the teacher once; the
   most damaging variant each attack found is transferred to the student (also when it did not flip
-  the teacher: it is still a semantic-preserving rewrite);
+  the teacher: it is still a semantic-preserving rewrite), and the attack metrics on the teacher are
+  kept in the follow-up set's ``stats``;
 - the teacher's probabilities on originals and follow-ups, from one batched teacher pass.
 
-The cache key covers the data, transform set, attack configuration, seed and teacher fingerprint.
+How follow-ups are made lives in :mod:`fidelity.followups` (re-exported here); this module holds the
+probe's data, its disk cache and :func:`build_probe`. The cache key covers the data, transform set,
+attack configuration, seed and teacher fingerprint.
 """
 
 from __future__ import annotations
@@ -18,39 +21,48 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from tokenizers import Tokenizer
-from tqdm.auto import tqdm
 
-from fidelity.attacks import (
-    ALERT,
-    MHM,
-    AttackConfig,
-    CandidatePool,
-    CodeInput,
-    IdentifierAttack,
-    TransformsRenamer,
-    WIRRandom,
-    char_ngram_embedder,
-    harvest_names,
-    summarize,
+from fidelity.followups import (
+    ATTACKS,
+    Example,
+    Found,
+    attack_followups,
+    attack_summaries,
+    transform_followups,
 )
-from fidelity.transforms import apply_transform, identifiers, list_transforms
+from fidelity.transforms import list_transforms
 from kd.data.encoding import CodeEncoder
 from kd.data.splits import CodeSplit
 from kd.models.classifier import CodeClassifier
-from kd.models.inference import embed_texts
 from kd.modules import cache_dir
 
+__all__ = [
+    "ATTACKS",
+    "LANGUAGE_FOR_TASK",
+    "Example",
+    "FollowUpSet",
+    "Found",
+    "ProbeConfig",
+    "ProbeSet",
+    "Teacher",
+    "attack_followups",
+    "attack_pool_texts",
+    "attack_summaries",
+    "build_probe",
+    "probe_key",
+    "probe_summary",
+    "teacher_attack_stats",
+    "transform_followups",
+]
 log = logging.getLogger(__name__)
-Example = tuple[str, ...]
 LANGUAGE_FOR_TASK = {"clone": "java", "vulnerability": "c"}
-ATTACKS: dict[str, type[IdentifierAttack]] = {"mhm": MHM, "alert": ALERT, "wir_random": WIRRandom}
 _VERSION = 1  # bump when the probe format or construction changes: old cache entries are ignored
 
 
@@ -175,34 +187,6 @@ def _jsonable(value: object) -> object:
     raise TypeError(f"cannot store {type(value).__name__} in a probe file")
 
 
-class EmbeddingCachePredictor:
-    """Black-box predictor over a :class:`CodeClassifier` that encodes each distinct function once.
-
-    An attack variant changes one function of a pair, so the other one's vector is reused (an attack
-    query costs one encoder pass, not two)."""
-
-    def __init__(
-        self, model: CodeClassifier, encoder: CodeEncoder, batch_size: int = 64, cache_size: int = 8192
-    ) -> None:
-        self.model, self.encoder = model.eval(), encoder
-        self.batch_size, self.cache_size = batch_size, cache_size
-        self.cache: dict[str, torch.Tensor] = {}
-        self.queries = 0
-
-    @torch.inference_mode()
-    def predict(self, inputs: Sequence[CodeInput]) -> torch.Tensor:
-        flat = [t for x in inputs for t in ((x,) if isinstance(x, str) else x)]
-        todo = [t for t in dict.fromkeys(flat) if t not in self.cache]
-        if len(self.cache) + len(todo) > self.cache_size:
-            self.cache.clear()
-        if todo:
-            self.cache.update(embed_texts(self.model, self.encoder, todo, self.batch_size))
-        self.queries += len(inputs)
-        device = next(self.model.parameters()).device
-        vectors = torch.stack([self.cache[t] for t in flat]).to(device)  # (N·k, h)
-        return torch.softmax(self.model.classify(vectors).float(), dim=-1).cpu()
-
-
 def probe_key(split: CodeSplit, task: str, config: ProbeConfig, teacher: Teacher) -> str:
     enc = CodeEncoder(teacher.tokenizer, teacher.max_length)
     parts = [
@@ -241,7 +225,7 @@ def build_probe(
     originals = [sample.texts(i) for i in range(len(sample))]
     labels = sample.labels()
     found = transform_followups(originals, language, config, progress)
-    pool_texts = list(split.functions.values())[: config.pool_functions]
+    pool_texts = attack_pool_texts(split, config)
     found.update(
         attack_followups(originals, labels.tolist(), language, config, teacher, pool_texts, progress)
     )
@@ -267,73 +251,6 @@ def build_probe(
     return probe
 
 
-Found = dict[str, tuple[str, list[int], list[Example], dict[str, float]]]
-
-
-def transform_followups(
-    originals: list[Example], language: str, config: ProbeConfig, progress: bool = True
-) -> Found:
-    """One follow-up per (original, transform) where the transform applies to the first function."""
-    out: Found = {}
-    for name in tqdm(config.transform_names(language), desc="probe transforms", disable=not progress):
-        source, examples = [], []
-        for i, ex in enumerate(originals):
-            result = apply_transform(ex[0], language, name, seed=config.seed)
-            if result.status == "ok" and result.code is not None:
-                source.append(i)
-                examples.append((result.code, *ex[1:]))
-        out[name] = ("transform", source, examples, {"applicable": len(source) / max(len(originals), 1)})
-    return out
-
-
-def attack_followups(
-    originals: list[Example],
-    labels: list[int],
-    language: str,
-    config: ProbeConfig,
-    teacher: Teacher,
-    pool_texts: list[str],
-    progress: bool = True,
-) -> Found:
-    """Attack the teacher once per original; the best variant found becomes the follow-up."""
-    if not config.attacks:
-        return {}
-    renamer = TransformsRenamer()
-    names = harvest_names(pool_texts, lambda code: identifiers(code, language))
-    try:
-        pool = CandidatePool(
-            names, embed=char_ngram_embedder(), is_valid=lambda n: renamer.is_valid(n, language)
-        )
-    except ValueError as exc:  # no identifiers anywhere in the data: nothing to substitute with
-        log.warning("fidelity probe: no attack follow-ups (%s)", exc)
-        return {}
-    predictor = EmbeddingCachePredictor(teacher.model, CodeEncoder(teacher.tokenizer, teacher.max_length))
-    attack_config = AttackConfig(
-        language=language,
-        max_queries=config.max_queries,
-        n_candidates=config.n_candidates,
-        seed=config.seed,
-        side=0,
-    )
-    out: Found = {}
-    for name in config.attacks:
-        attack = ATTACKS[name](predictor, attack_config, renamer, pool=pool)  # type: ignore[call-arg]
-        chosen = originals[: config.n_attack]
-        inputs: list[CodeInput] = [ex[0] if len(ex) == 1 else (ex[0], ex[1]) for ex in chosen]
-        todo = list(zip(inputs, labels[: len(chosen)], strict=True))
-        results = [
-            attack.attack(x, y) for x, y in tqdm(todo, desc=f"probe attack {name}", disable=not progress)
-        ]
-        source, examples = [], []
-        for i, r in enumerate(results):
-            if r.adversarial is not None and r.adversarial != r.original:
-                source.append(i)
-                adv = r.adversarial
-                examples.append((adv,) if isinstance(adv, str) else tuple(adv))
-        out[name] = ("attack", source, examples, summarize(results))
-    return out
-
-
 def probe_summary(probe: ProbeSet) -> dict[str, Any]:
     """Counts for logging: originals and follow-ups per name."""
     return {
@@ -341,3 +258,15 @@ def probe_summary(probe: ProbeSet) -> dict[str, Any]:
         "build_seconds": probe.build_seconds,
         **{f"n_{name}": len(fu.examples) for name, fu in probe.followups.items()},
     }
+
+
+def attack_pool_texts(split: CodeSplit, config: ProbeConfig) -> list[str]:
+    """Functions whose identifiers are the attacks' substitute names: the same for the teacher (probe
+    building) and the student (:func:`fidelity.evaluate.compare_attacks`), so their attacks compare."""
+    return list(split.functions.values())[: config.pool_functions]
+
+
+def teacher_attack_stats(probe: ProbeSet) -> dict[str, dict[str, float]]:
+    """``{attack: summarize(results)}`` of the attacks run against the teacher when the probe was built
+    (kept in each attack follow-up set's ``stats``, also in cached probes)."""
+    return {name: dict(fu.stats) for name, fu in probe.followups.items() if fu.kind == "attack"}

@@ -21,6 +21,7 @@ from kd.models.io import save_model_dir
 from kd.models.ref import FreshModel, ModelRef
 from kd.spec import StudentSpec
 from kd.teacher import TeacherFineTune
+from tests.fidelity.attack_reference import TIMING, direct_summaries, outcomes
 from tests.kd.helpers import tiny_model
 
 TRANSFORMS = ["rename_local_variables", "insert_dead_code", "for_to_while"]
@@ -172,6 +173,40 @@ def test_metrics_and_report_artifacts_reach_mlflow_at_each_checkpoint(
         client.download_artifacts(run_id, f"{steps[-1]}/summary.md", str(tmp_path / "dl"))
     ).read_text()
     assert "agreement_violation" in summary and "insert_dead_code" in summary
+
+
+def test_attack_student_at_fit_end_logs_the_same_metrics_as_running_the_attacks_directly(
+    tmp_path: Path, demo_root: Path, teacher_dir: Path
+) -> None:
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    logger = MLFlowLogger(
+        experiment_name="fid", tracking_uri=uri, artifact_location=(tmp_path / "art").as_uri()
+    )
+    callback = _callback(
+        transforms=[], attacks=["mhm", "wir_random"], attack_student=True, n_attack=6, log_artifacts=False
+    )
+    module = HintonKD(ModelRef(str(teacher_dir)), FreshModel(STUDENT, str(teacher_dir)), lr=1e-3)
+    trainer = _fit(tmp_path, demo_root, teacher_dir, [callback], module=module, logger=logger)
+    assert trainer.global_step == 4  # stopped by max_steps; the attack ran on the final student
+    probe, attacks = callback.probe, callback.attacks
+    assert probe is not None and attacks is not None and set(attacks.student) == {"mhm", "wir_random"}
+    split = _datamodule(demo_root).split("val")
+    labels = probe.labels.tolist()
+    student = direct_summaries(
+        module.model, module.tokenizer, 64, probe.originals, labels, split, "java", callback.config
+    )
+    assert logger.run_id is not None
+    logged = mlflow.MlflowClient(uri).get_run(logger.run_id).data.metrics
+    for attack in ("mhm", "wir_random"):
+        assert student[attack]["n"] == 6.0
+        assert outcomes(attacks.student[attack]) == outcomes(student[attack])
+        for key, value in attacks.student[attack].items():
+            assert logged[f"fidelity/student_attack/{attack}/{key}"] == pytest.approx(value)
+        assert logged[f"fidelity/student_attack/{attack}/seconds"] > 0
+        # The teacher side is what the probe stored when it attacked the teacher.
+        for key, value in probe.followups[attack].stats.items():
+            assert logged[f"fidelity/teacher_attack/{attack}/{key}"] == pytest.approx(value)
+    assert set(TIMING) <= set(attacks.teacher["mhm"])
 
 
 def test_disabled_or_non_distillation_module_does_nothing(

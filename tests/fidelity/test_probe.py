@@ -7,21 +7,23 @@ from pathlib import Path
 import pytest
 import torch
 
+from fidelity.attacks import summarize
 from fidelity.evaluate import ALL, Thresholds, fidelity_relations
 from fidelity.probe import (
-    EmbeddingCachePredictor,
     FollowUpSet,
     ProbeConfig,
     ProbeSet,
     Teacher,
     build_probe,
     probe_key,
+    teacher_attack_stats,
 )
 from fidelity.transforms import identifiers
 from kd.data.datamodules import CloneDetectionDataModule, DefectDataModule
 from kd.data.demo import ensure_demo_data
 from kd.data.encoding import CodeEncoder
 from kd.models.inference import predict_logits
+from tests.fidelity.attack_reference import direct_results, outcomes
 from tests.kd.helpers import tiny_model
 
 TRANSFORMS = ("rename_local_variables", "insert_dead_code", "switch_to_if")
@@ -151,14 +153,24 @@ def test_relations_per_followup_and_pooled_match_hand_computed_values(tmp_path: 
     assert ProbeSet.load(tmp_path / "bad.json") is None
 
 
-def test_cached_predictor_matches_batched_inference_and_reuses_vectors() -> None:
-    torch.manual_seed(0)
-    model, tok = tiny_model(2)
-    pairs = [
-        ("int f(int a) { return a; }", "int g() { return 1; }"),
-        ("void h() {}", "int g() { return 1; }"),
-    ]
-    predictor = EmbeddingCachePredictor(model, CodeEncoder(tok, 64))
-    expected = torch.softmax(predict_logits(model, CodeEncoder(tok, 64), pairs), dim=-1)
-    assert torch.allclose(predictor.predict(pairs), expected, atol=1e-5)
-    assert len(predictor.cache) == 3 and predictor.queries == 2
+def test_probe_attack_followups_are_the_attacks_run_directly_with_the_caching_predictor(
+    demo_root: Path,
+) -> None:
+    split = DefectDataModule(str(demo_root / "devign")).split("val")
+    teacher = CountingTeacher(1)
+    config = ProbeConfig(n_probe=6, transforms=(), attacks=("mhm", "alert"), max_queries=8, n_candidates=3)
+    probe = build_probe(split, "vulnerability", config, teacher.handle(), use_cache=False, progress=False)
+    labels = probe.labels.tolist()
+    direct = direct_results(teacher.model, teacher.tokenizer, 64, probe.originals, labels, split, "c", config)
+    assert teacher_attack_stats(probe).keys() == {"mhm", "alert"}
+    assert all(probe.followups[name].examples for name in direct)  # something to compare
+    for name, results in direct.items():
+        fu = probe.followups[name]
+        changed = [
+            (i, r.adversarial) for i, r in enumerate(results) if r.adversarial not in (None, r.original)
+        ]
+        assert fu.kind == "attack" and [(i, (adv,)) for i, adv in changed] == list(
+            zip(fu.source, fu.examples, strict=True)
+        )
+        assert outcomes(fu.stats) == outcomes(summarize(results))
+        assert teacher_attack_stats(probe)[name] == fu.stats
