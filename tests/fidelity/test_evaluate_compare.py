@@ -10,9 +10,12 @@ import pytest
 import torch
 
 from fidelity.cli import main
+from fidelity.probe import ProbeConfig
+from kd.data.datamodules import CloneDetectionDataModule
 from kd.data.demo import ensure_demo_data
 from kd.models.io import load_classifier, save_model_dir
 from tests.conftest import BCB, COMPRESSOR_3MB, needs_shared
+from tests.fidelity.attack_reference import direct_summaries, outcomes
 from tests.kd.helpers import tiny_model
 
 FAST = ["--n", "8", "--attacks", "mhm", "--max-queries", "6", "--candidates", "3", "--max-length", "64"]
@@ -56,6 +59,7 @@ def test_evaluate_prints_the_table_and_logs_an_mlflow_run(
         "clone",
         *FAST,
         *TRANSFORMS,
+        "--attack-student",
         "--tracking-uri",
         uri,
         "--experiment",
@@ -67,6 +71,8 @@ def test_evaluate_prints_the_table_and_logs_an_mlflow_run(
     for row in ("| rename_parameters |", "| insert_dead_code |", "| mhm |", "| all |"):
         assert row in out
     assert "teacher acc" in out and "student acc" in out
+    assert "| attack | target | n_attacked | n_success | asr |" in out
+    assert "| mhm | teacher |" in out and "| mhm | student |" in out
     client = mlflow.MlflowClient(uri)
     experiment = client.get_experiment_by_name("ev")
     assert experiment is not None
@@ -81,6 +87,17 @@ def test_evaluate_prints_the_table_and_logs_an_mlflow_run(
     files = {Path(a.path).name for a in client.list_artifacts(run.info.run_id, "fidelity")}
     assert {"relations.csv", "divergent.csv", "summary.md", "summary.html", "violations.png"} <= files
     assert Path(tmp_path / "artifacts").is_dir()  # artifacts beside the sqlite store, not in ./mlruns
+    # --attack-student: MHM against the student equals MHM run by hand on the probe's 8 originals.
+    split = CloneDetectionDataModule(str(data), max_length=64).split("test")
+    sample = split.subset(8, 0)
+    originals, labels = [sample.texts(i) for i in range(len(sample))], sample.labels().tolist()
+    loaded = load_classifier(student, 2)
+    config = ProbeConfig(n_probe=8, transforms=(), attacks=("mhm",), max_queries=6, n_candidates=3)
+    reference = direct_summaries(loaded.model, loaded.tokenizer, 64, originals, labels, split, "java", config)
+    logged = {k.split("/")[-1]: v for k, v in metrics.items() if k.startswith("fidelity/student_attack/mhm/")}
+    assert outcomes(logged) == pytest.approx(outcomes(reference["mhm"]))
+    assert metrics["fidelity/teacher_attack/mhm/n"] == 8 and "fidelity/teacher_attack/mhm/asr" in metrics
+    assert run.data.params["attack_student"] == "True" and "attacks.csv" in files
 
 
 def test_evaluate_reports_bad_input_without_a_traceback(
