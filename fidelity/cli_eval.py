@@ -166,6 +166,8 @@ def _print_evaluation(probe: Any, result: Any) -> None:
         print(f"not applicable to any probe example: {', '.join(result.skipped)}")
     if result.attacks is not None:
         attacks = pd.DataFrame(result.attacks.rows())
+        for count in [c for c in attacks.columns if c == "n" or c.startswith("n_")]:
+            attacks[count] = attacks[count].astype(int)  # counts print as counts, not 20.0000
         print("\nattacks against teacher and student (same originals, pool, budget, seed):")
         print(
             markdown_table(attacks[[c for c in ATTACK_SHOWN if c in attacks.columns]])
