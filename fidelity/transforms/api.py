@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import random
 import re
 from collections.abc import Callable, Iterable
@@ -20,6 +21,11 @@ MIN_STRUCTURED = 0.3  # Devign's macro-mangled C stays above this; prose and mar
 TOKEN_PRESERVING = frozenset(
     {"rename_local_variables", "rename_parameters", "rename_function", "natural_rename"}
 )
+# Layout-only rewrites (C-family/Java ``reformat``) change blanks at line edges and nothing else;
+# :func:`same_tokens` proves that per output, so their re-parse is skipped too.
+LAYOUT_ONLY = frozenset({"reformat"})
+_EDGE_BLANKS = operator.methodcaller("strip", " \t\f\v\r")
+_SPLICE_RISK = re.compile(r"\\(?!\r\n)[ \t\f\v\r]+(?:\n|\Z)")  # stripping these blanks would splice lines
 
 
 def list_transforms(language: str) -> list[str]:
@@ -41,7 +47,7 @@ def not_code_reason(code: str, tree: Tree | None) -> str:
     """Why ``code`` is not source in the parsed language at all, or "" when it plausibly is."""
     if not code.strip():
         return "empty input"
-    if "\x00" in code or len(_CONTROL.findall(code)) * 100 > len(code):
+    if "\x00" in code or (_CONTROL.search(code) and len(_CONTROL.findall(code)) * 100 > len(code)):
         return "binary input (control characters)"
     if tree is None or not tree.root_node.has_error:
         return ""
@@ -110,7 +116,7 @@ def _run(
     if produced is None or produced[1] <= 0 or produced[0] == code:
         return result("not_applicable", reason=f"no {name} site outside damaged regions")
     out, sites = produced
-    if name in TOKEN_PRESERVING:
+    if name in TOKEN_PRESERVING or (name in LAYOUT_ONLY and language != "python" and same_tokens(code, out)):
         return result("ok", out, sites)
     before = count_errors(tree.root_node)
     after = count_errors(
@@ -119,6 +125,15 @@ def _run(
     if after > before:
         return result("not_applicable", reason=f"rewrite would add parse errors ({before} -> {after})")
     return result("ok", out, sites)
+
+
+def same_tokens(old: str, new: str) -> bool:
+    """``new`` differs from ``old`` only in blanks at line starts/ends, and no removed blank can turn a
+    backslash into a line splice: whitespace is insignificant between Java/C/C++ tokens and no line
+    break moved, so both parse to the same tree (the only difference is byte positions)."""
+    if _SPLICE_RISK.search(old):
+        return False
+    return list(map(_EDGE_BLANKS, old.split("\n"))) == list(map(_EDGE_BLANKS, new.split("\n")))
 
 
 def _changed_span(old: bytes, new: bytes) -> tuple[int, int, int]:
@@ -169,7 +184,9 @@ def rename_identifiers(code: str, language: str, mapping: dict[str, str]) -> str
     """Scope-aware consistent rename; None when a new name is invalid, reserved or would collide."""
     if not isinstance(code, str) or not_code_reason(code, None):
         return None
-    return cached_index(code, check_language(language)).rename(mapping)
+    return cached_index(code, check_language(language), frozenset()).rename(
+        mapping
+    )  # same key as identifiers()
 
 
 __all__ = ["LANGUAGES", "apply_transform", "identifiers", "list_transforms", "rename_identifiers"]

@@ -28,11 +28,19 @@ _OPEN_ENDED = {
 }
 
 
-def bodies(language: str, root: Node, damage: Damage) -> list[tuple[Node, Node]]:
-    """(owning statement, body statement) pairs outside damaged regions; else-if bodies excluded."""
-    pattern = _JAVA_OWNERS if language == "java" else _OWNERS
+def owners_pattern(language: str) -> str:
+    return _JAVA_OWNERS if language == "java" else _OWNERS
+
+
+def bodies(
+    language: str, root: Node, damage: Damage, owners: list[Node] | None = None
+) -> list[tuple[Node, Node]]:
+    """(owning statement, body statement) pairs outside damaged regions; else-if bodies excluded.
+    ``owners``: the statements already captured as ``@s`` with :func:`owners_pattern`."""
+    if owners is None:
+        owners = captures(language, owners_pattern(language), root).get("s", [])
     out: list[tuple[Node, Node]] = []
-    for owner in captures(language, pattern, root).get("s", []):
+    for owner in owners:
         if damage.touches(owner):
             continue
         if owner.type == "if_statement":
@@ -76,11 +84,13 @@ def add_braces(ctx: TransformContext) -> tuple[str, int] | None:
 @register("remove_braces", "java", "c")
 def remove_braces(ctx: TransformContext) -> tuple[str, int] | None:
     """``{ stmt; }`` -> ``stmt;`` for single, non-declaration statements that cannot capture an else."""
-    syn, damage = syntax(ctx.language), Damage(ctx.tree)
-    comments = Comments(ctx.language, ctx.tree.root_node)
+    syn, damage, root = syntax(ctx.language), Damage(ctx.tree), ctx.tree.root_node
+    found = captures(ctx.language, owners_pattern(ctx.language) + "\n" + syn.comment_query(), root)
+    comments = Comments(ctx.language, root, found.get("c", []))  # one walk for both
     es, sites = EditSet(ctx.source), 0
     pairs = {
-        body.start_byte: (owner, body) for owner, body in bodies(ctx.language, ctx.tree.root_node, damage)
+        body.start_byte: (owner, body)
+        for owner, body in bodies(ctx.language, root, damage, found.get("s", []))
     }
     blocks = innermost_first([body for _, body in pairs.values()])
     for block in blocks:

@@ -7,14 +7,13 @@ from tree_sitter import Node
 from fidelity.transforms.base import TransformContext, register
 from fidelity.transforms.edits import Damage, EditSet, captures, indent_unit, innermost_first, line_indent
 from fidelity.transforms.syntax import (
-    Comments,
-    candidates,
     else_body,
     is_primitive,
     is_pure,
     java_types,
     syntax,
 )
+from fidelity.transforms.syntax import sites as query_sites
 
 _SIMPLE = {
     "identifier",
@@ -43,9 +42,12 @@ def _done(es: EditSet, sites: int) -> tuple[str, int] | None:
 @register("swap_if_else", "java", "c")
 def swap_if_else(ctx: TransformContext) -> tuple[str, int] | None:
     """``if (c) A else B`` -> ``if (!(c)) B else A``; else-if chains are left alone."""
+    if b"else" not in ctx.source:
+        return None  # no else branch anywhere: skip the query
     syn, damage = syntax(ctx.language), Damage(ctx.tree)
-    es, comments, sites = EditSet(ctx.source), Comments(ctx.language, ctx.tree.root_node), 0
-    for node in innermost_first(candidates(ctx.language, "(if_statement) @n", ctx.tree.root_node, damage)):
+    ifs, comments = query_sites(ctx.language, "(if_statement) @n", ctx.tree.root_node, damage)
+    es, sites = EditSet(ctx.source), 0
+    for node in innermost_first(ifs):
         cond, cons, alt = (
             node.child_by_field_name("condition"),
             node.child_by_field_name("consequence"),
@@ -177,10 +179,13 @@ def _mixed_literals(ternary: Node) -> bool:
 @register("ternary_to_if", "java", "c")
 def ternary_to_if(ctx: TransformContext) -> tuple[str, int] | None:
     """``x = c ? a : b;`` / ``return c ? a : b;`` / ``T x = c ? a : b;`` -> if/else (Java: primitive types only)."""
+    if b"?" not in ctx.source:
+        return None  # no conditional expression anywhere: skip the query
     syn, damage = syntax(ctx.language), Damage(ctx.tree)
-    stmts = candidates(ctx.language, _TERNARY_STATEMENTS.get(ctx.language, ""), ctx.tree.root_node, damage)
+    pattern = _TERNARY_STATEMENTS.get(ctx.language, "")
+    stmts, comments = query_sites(ctx.language, pattern, ctx.tree.root_node, damage)
     types = java_types(ctx.tree.root_node) if ctx.language == "java" and stmts else {}
-    es, comments, sites = EditSet(ctx.source), Comments(ctx.language, ctx.tree.root_node), 0
+    es, sites = EditSet(ctx.source), 0
     unit = indent_unit(ctx.source)
     for stmt in innermost_first(stmts):
         ternary = captures_first(stmt, syn.ternary)

@@ -175,13 +175,13 @@ def _macros(found: dict[str, list[Node]], analysis: Analysis, source: bytes) -> 
 
 @register_analyzer("cpp")
 def analyze_cpp(source: bytes, tree: Tree) -> Analysis:
-    found = captures("cpp", _PATTERN, tree.root_node)
+    found = captures("cpp", _PATTERN, tree.root_node, ordered=False)
     analysis = Analysis()
     skipped = _macros(found, analysis, source) | {n.start_byte for n in found.get("qualified", [])}
     analysis.candidates = [
         (n.start_byte, n.end_byte, text(n)) for n in found.get("id", []) if n.start_byte not in skipped
     ]
-    analysis.blocked.update(name for _, _, name in analysis.candidates if _CAPS.match(name))
+    analysis.blocked.update(filter(_CAPS.match, {name for _, _, name in analysis.candidates}))
     analysis.blocked.update(text(n) for n in found.get("blocked", []))
     analysis.blocked.update(text(n) for n in found.get("qualified", []))
     for params in found.get("template", []):

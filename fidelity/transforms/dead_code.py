@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fidelity.transforms.base import TransformContext, register
 from fidelity.transforms.edits import Damage, Edit, apply_edits, captures, line_indent
-from fidelity.transforms.names import FreshNames, words_in
+from fidelity.transforms.names import FreshNames, words_in_text
 
 _TEMPLATES = {
     "java": (
@@ -31,17 +31,16 @@ def insert_dead_code(ctx: TransformContext) -> tuple[str, int] | None:
     for block in captures(ctx.language, pattern, ctx.tree.root_node).get("b", []):
         if block.parent is None or block.parent.type in ("switch_statement", "ERROR"):
             continue
+        prev = None  # the previous named child (prev_named_sibling rescans the block each call)
         for stmt in block.named_children:
-            if stmt.type in _NO_BEFORE or damage.touches(stmt):
-                continue
-            prev = stmt.prev_named_sibling
-            if prev is not None and damage.touches(prev):
-                continue
-            spots.append(stmt)
+            usable = stmt.type not in _NO_BEFORE and not damage.touches(stmt)
+            if usable and (prev is None or not damage.touches(prev)):
+                spots.append(stmt)
+            prev = stmt
     if not spots:
         return None
     stmt = ctx.rng.choice(spots)
-    name = FreshNames(words_in(ctx.source), ctx.rng, ctx.language).fresh()
+    name = FreshNames(words_in_text(ctx.code), ctx.rng, ctx.language).fresh()
     code = ctx.rng.choice(_TEMPLATES[ctx.language]).format(v=name).encode()
     line_start = ctx.source.rfind(b"\n", 0, stmt.start_byte) + 1
     own_line = not ctx.source[line_start : stmt.start_byte].strip()

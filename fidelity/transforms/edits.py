@@ -16,6 +16,8 @@ from tree_sitter import Node, Query, QueryCursor, Tree
 
 from fidelity.parsing import get_language
 
+_WORD = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*")
+
 
 @dataclass(frozen=True, order=True)
 class Edit:
@@ -97,16 +99,19 @@ def _document_order(node: Node) -> tuple[int, int]:
     return (node.start_byte, -node.end_byte)
 
 
-def captures(language: str, pattern: str, node: Node) -> dict[str, list[Node]]:
+def captures(language: str, pattern: str, node: Node, ordered: bool = True) -> dict[str, list[Node]]:
     """Run a (cached, compiled once) tree-sitter query; matching happens in C, not in Python.
 
     Each capture list is put in document order (outer node first at equal starts): tree-sitter
     0.26 returns nested captures in an order that varies between calls, and seeded transforms pick
     sites by position in these lists, so without the sort the same seed could give another variant.
+    ``ordered=False`` skips the sort for callers whose result cannot depend on list order (the
+    scope analyzers, which only build sets and sorted spans).
     """
     found = QueryCursor(_query(language, pattern)).captures(node)
-    for nodes in found.values():
-        nodes.sort(key=_document_order)
+    if ordered:
+        for nodes in found.values():
+            nodes.sort(key=_document_order)
     return found
 
 
@@ -142,6 +147,9 @@ class Damage:
             self._collect(root)
         self.ranges.sort()
         self._starts = [s for s, _ in self.ranges]
+        self._reach: list[int] = []  # _reach[i]: the largest end among ranges[: i + 1]
+        for _, e in self.ranges:
+            self._reach.append(max(e, self._reach[-1]) if self._reach else e)
 
     def _collect(self, node: Node) -> None:
         if node.is_error or node.is_missing:
@@ -159,8 +167,8 @@ class Damage:
     def overlaps(self, start: int, end: int) -> bool:
         if not self.ranges:
             return False
-        i = bisect.bisect_right(self._starts, end)
-        return any(s <= end and start <= e for s, e in self.ranges[:i])
+        i = bisect.bisect_right(self._starts, end)  # ranges[:i] all start at or before ``end``
+        return i > 0 and self._reach[i - 1] >= start
 
     def touches(self, node: Node) -> bool:
         """The node contains an error or lies (partly) inside a damaged region."""
@@ -168,10 +176,14 @@ class Damage:
 
     def words(self, source: bytes) -> set[str]:
         """Every identifier-like word inside a damaged region (they may be uses we cannot see)."""
-        found: set[str] = set()
-        for s, e in self.ranges:
-            found.update(w.decode() for w in re.findall(rb"[A-Za-z_$][A-Za-z0-9_$]*", source[s:e]))
-        return found
+        found: set[bytes] = set()
+        end = -1
+        for s, e in self.ranges:  # sorted; nested ERROR ranges are scanned once, with their parent
+            if e <= end:
+                continue
+            found.update(_WORD.findall(source, max(s, end), e))
+            end = e
+        return {w.decode() for w in found}
 
 
 def shift_lines(block: bytes, by: bytes) -> bytes:

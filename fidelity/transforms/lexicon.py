@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import random
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 _PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_SEPARATORS = re.compile(r"[_$]")
 
 
 @cache
@@ -34,16 +35,27 @@ def join_identifier(parts: list[str], style: str, original: str) -> str:
     return first + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
+@lru_cache(maxsize=8192)
+def _known_parts(name: str) -> tuple[tuple[str, ...], str, tuple[int, ...]] | None:
+    """Sub-tokens, style and the positions the lexicon knows (names recur across inputs: cached)."""
+    parts, style = split_identifier(name)
+    if not parts or "".join(parts) != _SEPARATORS.sub("", name).lower():
+        return None
+    table = lexicon()
+    return tuple(parts), style, tuple(i for i, p in enumerate(parts) if p in table)
+
+
 def natural_alternatives(name: str, rng: random.Random) -> list[str]:
     """Candidate natural names for ``name``, best first; empty when the lexicon knows no sub-token.
 
     One randomly chosen known sub-token is replaced (seeded), then the others as fallbacks.
     """
-    parts, style = split_identifier(name)
-    if not parts or "".join(parts) != re.sub(r"[_$]", "", name).lower():
+    known_parts = _known_parts(name)
+    if known_parts is None:
         return []
+    parts, style, known_at = known_parts
     table = lexicon()
-    known = [i for i, p in enumerate(parts) if p in table]
+    known = list(known_at)
     rng.shuffle(known)
     out: list[str] = []
     for i in known:

@@ -19,7 +19,8 @@ from fidelity.transforms.edits import (
     shift_lines,
 )
 from fidelity.transforms.scope_c import declared_name
-from fidelity.transforms.syntax import Comments, Syntax, candidates, inside_loop_or_switch, syntax
+from fidelity.transforms.syntax import Comments, Syntax, inside_loop_or_switch, syntax
+from fidelity.transforms.syntax import sites as query_sites
 
 # Java statements after which control surely reaches the next one (javac rejects unreachable code).
 _COMPLETES = {"expression_statement", "local_variable_declaration", "declaration", "empty_statement"}
@@ -138,11 +139,13 @@ def _statement(code: bytes) -> bytes:
 
 @register("for_to_while", "java", "c")
 def for_to_while(ctx: TransformContext) -> tuple[str, int] | None:
+    if b"for" not in ctx.source:
+        return None  # no for loop anywhere: skip the query
     syn, damage = syntax(ctx.language), Damage(ctx.tree)
-    loops = candidates(ctx.language, "(for_statement) @n", ctx.tree.root_node, damage)
+    loops, comments = query_sites(ctx.language, "(for_statement) @n", ctx.tree.root_node, damage)
     if not loops:
         return None
-    es, comments, sites = EditSet(ctx.source), Comments(ctx.language, ctx.tree.root_node), 0
+    es, sites = EditSet(ctx.source), 0
     for loop in innermost_first(loops):
         new = _rewrite_for(ctx, es, loop, syn, comments)
         if new is not None:
@@ -154,9 +157,11 @@ def for_to_while(ctx: TransformContext) -> tuple[str, int] | None:
 @register("while_to_for", "java", "c")
 def while_to_for(ctx: TransformContext) -> tuple[str, int] | None:
     """``while (c) body`` -> ``for (; c; ) body``: same evaluation order, nothing else to guard."""
+    if b"while" not in ctx.source:
+        return None  # no while loop anywhere: skip the query
     damage = Damage(ctx.tree)
-    loops = candidates(ctx.language, "(while_statement) @n", ctx.tree.root_node, damage)
-    es, comments, sites = EditSet(ctx.source), Comments(ctx.language, ctx.tree.root_node), 0
+    loops, comments = query_sites(ctx.language, "(while_statement) @n", ctx.tree.root_node, damage)
+    es, sites = EditSet(ctx.source), 0
     for loop in innermost_first(loops):
         cond = loop.child_by_field_name("condition")
         if cond is None or cond.type != "parenthesized_expression" or cond.named_child_count != 1:

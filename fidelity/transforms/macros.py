@@ -15,6 +15,7 @@ from tree_sitter import Node
 from fidelity.transforms.names import words_in
 
 _PARENS = re.compile(rb"[()]")
+_WORD_BYTE = re.compile(rb"[A-Za-z0-9_$]")
 MAX_ARGUMENTS = 1 << 14  # bytes scanned per call: an unclosed call must not make the scan quadratic
 
 
@@ -24,10 +25,17 @@ def spells_arguments(macro: Node) -> bool:
     return value is not None and b"#" in (value.text or b"")
 
 
-def call_arguments(source: bytes, name: bytes) -> list[bytes]:
-    """The raw argument text of every ``name(...)`` in ``source``, nested parentheses included."""
+def call_arguments(source: bytes, names: set[bytes]) -> list[bytes]:
+    """The raw argument text of every ``name(...)`` in ``source`` for any of ``names``, nested
+    parentheses included. One scan of the source for all names: a pattern that starts with a literal
+    alternation lets the regex engine skip ahead, where a leading look-behind tries every byte."""
+    if not names:
+        return []
+    alternatives = b"|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n)))
     found: list[bytes] = []
-    for call in re.finditer(rb"(?<![A-Za-z0-9_$])" + re.escape(name) + rb"\s*\(", source):
+    for call in re.finditer(rb"(?:" + alternatives + rb")\s*\(", source):
+        if call.start() and _WORD_BYTE.match(source, call.start() - 1):
+            continue  # the tail of a longer word (MYSTR), not a call of STR
         depth, start = 1, call.end()
         stop = min(len(source), start + MAX_ARGUMENTS)
         for paren in _PARENS.finditer(source, start, stop):
@@ -42,11 +50,12 @@ def call_arguments(source: bytes, name: bytes) -> list[bytes]:
 
 def spelled_words(source: bytes, macros: list[Node]) -> set[str]:
     """Every word passed to a stringifying/pasting macro among ``macros`` (``preproc_function_def``)."""
-    blocked: set[str] = set()
+    names = set()
     for macro in macros:
         name = macro.child_by_field_name("name")
-        if name is None or not name.text or not spells_arguments(macro):
-            continue
-        for arguments in call_arguments(source, name.text):
-            blocked.update(words_in(arguments))
+        if name is not None and name.text and spells_arguments(macro):
+            names.add(name.text)
+    blocked: set[str] = set()
+    for arguments in call_arguments(source, names):
+        blocked.update(words_in(arguments))
     return blocked

@@ -55,6 +55,7 @@ _IDENT = {
     "python": re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z"),
 }
 WORD = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*")
+_WORD_TEXT = re.compile(WORD.pattern.decode())
 
 
 @cache
@@ -79,6 +80,11 @@ def is_renamable(name: str, language: str) -> bool:
 def words_in(source: bytes) -> set[str]:
     """Every identifier-like word in the source, strings and comments included (a safe superset)."""
     return {w.decode() for w in set(WORD.findall(source))}
+
+
+def words_in_text(code: str) -> set[str]:
+    """:func:`words_in` of ``code.encode()``, without a decode per word (the classes are ASCII)."""
+    return set(_WORD_TEXT.findall(code))
 
 
 _POOL = [

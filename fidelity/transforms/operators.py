@@ -10,6 +10,8 @@ from fidelity.transforms.syntax import candidates, is_pure, java_types
 
 _MIRROR = {b"<": b">", b">": b"<", b"<=": b">=", b">=": b"<=", b"==": b"==", b"!=": b"!="}
 _LEVEL = {b"<": 1, b">": 1, b"<=": 1, b">=": 1, b"==": 2, b"!=": 2}
+# Only comparisons are captured (filtered in C): other binary expressions are never rewritten.
+_COMPARISONS = '(binary_expression operator: ["<" ">" "<=" ">=" "==" "!="]) @n'
 
 
 def _done(es: EditSet, sites: int) -> tuple[str, int] | None:
@@ -23,6 +25,9 @@ def _op(node: Node) -> bytes:
 
 def _may_throw(node: Node) -> bool:
     """Java: a field/array access can throw, so two of them must keep their order."""
+    spelled = node.text or b""
+    if b"." not in spelled and b"[" not in spelled:
+        return False  # no access of either kind can hide in it: skip the query
     found = captures("java", "(array_access) @a (field_access object: (_) @o)", node)
     return bool(found.get("a")) or any(o.type != "this" for o in found.get("o", []))
 
@@ -32,9 +37,7 @@ def swap_relational_operands(ctx: TransformContext) -> tuple[str, int] | None:
     """``a < b`` -> ``b > a`` where both operands are side-effect free (so order is unobservable)."""
     damage = Damage(ctx.tree)
     es, sites = EditSet(ctx.source), 0
-    for node in innermost_first(
-        candidates(ctx.language, "(binary_expression) @n", ctx.tree.root_node, damage)
-    ):
+    for node in innermost_first(candidates(ctx.language, _COMPARISONS, ctx.tree.root_node, damage)):
         op = _op(node)
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if op not in _MIRROR or left is None or right is None or node.child_by_field_name("operator") is None:

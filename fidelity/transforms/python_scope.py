@@ -197,7 +197,7 @@ def _forwards(splat: Node) -> bool:
 
 @register_analyzer("python")
 def analyze_python(source: bytes, tree: Tree) -> Analysis:
-    found = captures("python", _PATTERN, tree.root_node)
+    found = captures("python", _PATTERN, tree.root_node, ordered=False)
     analysis = Analysis()
     if any(text(n) in _DYNAMIC for n in found.get("callee", [])):
         return analysis

@@ -108,7 +108,7 @@ def _declaration(analysis: Analysis, decl: Node) -> None:
 
 @register_analyzer("c")
 def analyze_c(source: bytes, tree: Tree) -> Analysis:
-    found = captures("c", _PATTERN, tree.root_node)
+    found = captures("c", _PATTERN, tree.root_node, ordered=False)
     analysis = Analysis()
     macro_positions = {n.start_byte for n in found.get("macro", [])}
     analysis.blocked.update(text(n) for n in found.get("macro", []))
@@ -124,7 +124,7 @@ def analyze_c(source: bytes, tree: Tree) -> Analysis:
         for n in found.get("id", [])
         if n.start_byte not in macro_positions
     ]
-    analysis.blocked.update(name for _, _, name in analysis.candidates if _CAPS.match(name))
+    analysis.blocked.update(filter(_CAPS.match, {name for _, _, name in analysis.candidates}))
     for fn in found.get("fn", []):
         _definition(analysis, fn)
     for decl in found.get("decl", []):

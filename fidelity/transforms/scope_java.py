@@ -129,7 +129,7 @@ def _methods(found: dict[str, list[Node]], analysis: Analysis) -> None:
 
 @register_analyzer("java")
 def analyze_java(source: bytes, tree: Tree) -> Analysis:
-    found = captures("java", _PATTERN, tree.root_node)
+    found = captures("java", _PATTERN, tree.root_node, ordered=False)
     analysis = Analysis()
     skipped = {n.start_byte for tag in ("skip", "call", "mref", "field") for n in found.get(tag, [])}
     analysis.candidates = [

@@ -8,7 +8,8 @@ from tree_sitter import Node
 
 from fidelity.transforms.base import TransformContext, register
 from fidelity.transforms.edits import Damage, EditSet, captures, indent_unit, innermost_first, line_indent
-from fidelity.transforms.syntax import Comments, candidates, is_pure, syntax
+from fidelity.transforms.syntax import is_pure, syntax
+from fidelity.transforms.syntax import sites as query_sites
 
 _EXITS = {"return_statement", "throw_statement", "continue_statement"}
 _JAVA_INT = {
@@ -143,9 +144,11 @@ def _rewrite(ctx: TransformContext, es: EditSet, switch: Node) -> bytes | None:
 
 @register("switch_to_if", "java", "c")
 def switch_to_if(ctx: TransformContext) -> tuple[str, int] | None:
+    if b"switch" not in ctx.source:
+        return None  # no switch anywhere: skip the query
     syn, damage = syntax(ctx.language), Damage(ctx.tree)
-    switches = candidates(ctx.language, f"({syn.switch}) @n", ctx.tree.root_node, damage)
-    es, comments, sites = EditSet(ctx.source), Comments(ctx.language, ctx.tree.root_node), 0
+    switches, comments = query_sites(ctx.language, f"({syn.switch}) @n", ctx.tree.root_node, damage)
+    es, sites = EditSet(ctx.source), 0
     for switch in innermost_first(switches):
         parent = switch.parent
         if parent is None or parent.type not in (syn.block, "switch_block_statement_group", "case_statement"):

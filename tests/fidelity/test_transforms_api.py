@@ -18,6 +18,8 @@ from fidelity.transforms import (
     list_transforms,
     rename_identifiers,
 )
+from fidelity.transforms.api import same_tokens
+from fidelity.transforms.edits import Damage
 from tests.conftest import BCB, DEVIGN, needs_shared
 
 REQUIRED = {
@@ -175,3 +177,29 @@ def test_corpus_outputs_never_gain_parse_errors(language: str, folder: Path, str
             f"{language} {name}: applicable {counts['ok'] / len(codes):.1%} of {len(codes)} ({dict(counts)})"
         )
     assert not failures, failures[:5]
+
+
+def test_same_tokens_accepts_only_blank_changes_at_line_edges() -> None:
+    """reformat skips its verification re-parse only when this proves the token stream unchanged."""
+    assert same_tokens("int f() {\n  return 1;  \n}", "int f() {\n\treturn 1;\n}")
+    assert same_tokens("a;\r\n    b;\r\n", "a;\r\n  b;\r\n")
+    assert not same_tokens("a b;\nc;", "a\nb c;")  # a line break moved
+    assert not same_tokens("return a+b;", "return a + b;")  # blanks inside a line
+    assert not same_tokens("x = 1; \\ \ny;", "x = 1; \\\ny;")  # stripping would splice the lines
+    assert not same_tokens("a\\\r \nb", "a\\\r\nb")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [  # separate damaged regions; an ERROR enclosing a later, nested one (unbalanced braces)
+        "int f(int n) {\n  FOO(a, b) { x = ; }\n  int y = n +;\n  BAR baz qux(1) ]\n  return y;\n}\n",
+        "void OPPROTO op(void)\n{\n    x0 = T0;\n    if (x0 > 1) {\n\tT0 = 1;\n    } else {\n\tT0 = x0;\n    FORCE_RET();",
+    ],
+)
+def test_damage_overlaps_matches_a_scan_of_every_range(code: str) -> None:
+    damage = Damage(parse(code, "c"))
+    assert len(damage.ranges) >= 2
+    for start in range(len(code) + 1):
+        for end in range(start, len(code) + 1, 3):
+            brute = any(s <= end and start <= e for s, e in damage.ranges)
+            assert damage.overlaps(start, end) == brute, (start, end)

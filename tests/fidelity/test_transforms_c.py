@@ -10,6 +10,7 @@ import pytest
 
 from fidelity.parsing import count_errors, parse
 from fidelity.transforms import apply_transform, list_transforms
+from fidelity.transforms.macros import call_arguments
 
 CASES = [
     (
@@ -242,3 +243,9 @@ def test_stringified_macro_arguments_keep_their_spelling(tmp_path: Path, name: s
         for spelled in ("STR(count)", "STR(factor)", "SHOW(buf_len + (count - 1))", "STR(total)"):
             assert spelled in result.code, (seed, spelled)
         assert _compile_and_run(result.code, tmp_path) == expected, (name, seed)
+
+
+def test_macro_call_arguments_nest_and_respect_word_boundaries() -> None:
+    source = b"STR(a(b, c)) + MYSTR(no) + STR (d) + CAT(e, f(g)) + STR(unclosed"
+    assert call_arguments(source, {b"STR", b"CAT"}) == [b"a(b, c)", b"d", b"e, f(g)", b"unclosed"]
+    assert call_arguments(source, set()) == []
