@@ -63,8 +63,10 @@ def main() -> None:
     apply_transform(codes[0], args.language, names[0])  # warm caches (queries, parser)
     n = len(codes)
     parse_s = time_parse(codes, args.language)
+    loadavg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        f"{n} {args.language} functions; {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+        f"{n} {args.language} functions; {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}; load average {loadavg} on {os.cpu_count()} CPUs"
     )
     print(f"bare parse: {n / parse_s:,.0f} functions/s\n")
     print("| transform | applicable % | functions/s | ratio vs parse |")
@@ -77,6 +79,7 @@ def main() -> None:
         ratios.append(seconds / parse_s)
         print(f"| {name} | {100 * ok / n:.1f} | {n / seconds:,.0f} | {seconds / parse_s:.1f}x |")
     print(f"| **mean** | | {sum(rates) / len(rates):,.0f} | {sum(ratios) / len(ratios):.1f}x |")
+    print(f"\nload average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
