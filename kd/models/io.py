@@ -110,7 +110,10 @@ def save_model_dir(
     return directory
 
 
-def load_model_dir(directory: Path) -> LoadedModel:
+def load_model_dir(directory: str | Path) -> LoadedModel:
+    directory = Path(directory)
+    if not (directory / META).is_file():
+        raise FileNotFoundError(f"{directory} is not a metacompress model dir (no {META})")
     meta = json.loads((directory / META).read_text())
     config = AutoConfig.from_pretrained(str(directory), trust_remote_code=False)
     tok = Tokenizer.from_file(str(directory / "tokenizer.json"))

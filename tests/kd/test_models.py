@@ -10,7 +10,14 @@ from transformers import RobertaModel
 
 from kd.data.encoding import CodeEncoder
 from kd.models.inference import predict_logits
-from kd.models.io import detect_format, from_pretrained, import_compressor, load_classifier, save_model_dir
+from kd.models.io import (
+    detect_format,
+    from_pretrained,
+    import_compressor,
+    load_classifier,
+    load_model_dir,
+    save_model_dir,
+)
 from tests.conftest import BCB, COMPRESSOR_3MB, DEVIGN, needs_shared
 from tests.kd.helpers import SNIPPETS, TINY_SPEC, tiny_model, tiny_tokenizer
 
@@ -44,6 +51,10 @@ def test_model_dir_round_trip(tmp_path: Path) -> None:
     assert torch.equal(model(**b), loaded.model.eval()(**b))
     with pytest.raises(ValueError, match="n_inputs=1"):
         load_classifier(tmp_path / "m", n_inputs=2)
+    as_str = load_model_dir(str(tmp_path / "m"))  # a str path works like a Path
+    assert torch.equal(model(**b), as_str.model.eval()(**b))
+    with pytest.raises(FileNotFoundError, match="not a metacompress model dir"):
+        load_model_dir(tmp_path)
 
 
 def test_hf_local_directory_and_offline_hub(tmp_path: Path) -> None:
