@@ -75,7 +75,7 @@ class CompressorKD(DistillationModule):
     applies to searched students, and to a given ``FreshModel`` only when set explicitly.
     ``attention_probs_dropout_prob`` (None = the spec's 0.1) is a CPU knob: any attention dropout sends
     PyTorch's SDPA to its unfused math path with a Bernoulli mask per batch × head × L × L; at 0.0 a
-    searched L3-H32 student's training step at 256 tokens was 4× faster on one core (0.0 is what the
+    searched L3-H32 student's training step at 256 tokens was 2.7× faster on one core (0.0 is what the
     shipped configs use). ``alpha > 0`` adds
     a cross-entropy term on the distillation split's labels (off in Compressor, whose split is unlabelled).
     """
