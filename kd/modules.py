@@ -108,9 +108,26 @@ class ClassifierModule(L.LightningModule):
             raise ValueError(f"model task {self.task!r} does not match datamodule task {dm.task!r}")
         return dm
 
+    def built_model(self) -> CodeClassifier:
+        """The model; a clear error (not an assert, which ``python -O`` strips) before ``configure_model()``."""
+        if self.model is None:
+            raise RuntimeError(
+                f"{type(self).__name__}: the model is not built yet; configure_model() builds it "
+                "(Trainer.fit/validate/test call it)"
+            )
+        return self.model
+
+    def built(self) -> tuple[CodeClassifier, Tokenizer]:
+        """The model and its tokenizer (export and encoders need both)."""
+        model = self.built_model()
+        if self.tokenizer is None:
+            raise RuntimeError(
+                f"{type(self).__name__}: the model has no tokenizer; configure_model() sets it"
+            )
+        return model, self.tokenizer
+
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        assert self.model is not None, "model not built; call configure_model()"
-        return self.model(input_ids, attention_mask)
+        return self.built_model()(input_ids, attention_mask)
 
     # -- evaluation ------------------------------------------------------------------------------
     def _eval_step(self, batch: dict[str, torch.Tensor], metrics: MetricCollection, prefix: str) -> None:
@@ -130,10 +147,10 @@ class ClassifierModule(L.LightningModule):
 
     # -- optimisation ----------------------------------------------------------------------------
     def configure_optimizers(self) -> Any:
-        assert self.model is not None
+        model = self.built_model()
         decay: list[torch.nn.Parameter] = []
         no_decay: list[torch.nn.Parameter] = []
-        for name, p in self.model.named_parameters():
+        for name, p in model.named_parameters():
             (no_decay if p.ndim < 2 or "LayerNorm" in name else decay).append(p)
         opt = torch.optim.AdamW(
             [{"params": decay, "weight_decay": self.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
@@ -145,10 +162,10 @@ class ClassifierModule(L.LightningModule):
 
     # -- tracking & export -----------------------------------------------------------------------
     def trained_model_tags(self) -> dict[str, str]:
-        assert self.model is not None
-        params = cost.actual_param_count(self.model)
+        model = self.built_model()
+        params = cost.actual_param_count(model)
         try:
-            spec = StudentSpec.from_roberta_config(self.model.encoder.config)
+            spec = StudentSpec.from_roberta_config(model.encoder.config)
             gfl = f"{cost.gflops(spec):.4f}"
         except (ValueError, TypeError) as exc:
             log.info("GFLOPs not computed for this encoder: %s", exc)
@@ -163,21 +180,18 @@ class ClassifierModule(L.LightningModule):
         return {"kd.method": self.method, "kd.task": self.task, **self.trained_model_tags()}
 
     def encoder_for_model(self, max_length: int = 400) -> CodeEncoder:
-        assert self.tokenizer is not None
-        return CodeEncoder(self.tokenizer, max_length)
+        return CodeEncoder(self.built()[1], max_length)
 
     def export(self, directory: Path, state_dict_path: str | None = None) -> Path:
         """Write the trained model (best checkpoint's weights when given) as a metacompress model dir."""
-        assert self.model is not None and self.tokenizer is not None
+        model, tokenizer = self.built()
         if state_dict_path:
             ckpt = torch.load(state_dict_path, map_location="cpu", weights_only=True)
             state = {
                 k.removeprefix("model."): v for k, v in ckpt["state_dict"].items() if k.startswith("model.")
             }
-            self.model.load_state_dict(state)
-        return save_model_dir(
-            self.model, self.tokenizer, directory, {"method": self.method, "task": self.task}
-        )
+            model.load_state_dict(state)
+        return save_model_dir(model, tokenizer, directory, {"method": self.method, "task": self.task})
 
     def on_fit_end(self) -> None:
         if self.export_dir and self.trainer.is_global_zero:

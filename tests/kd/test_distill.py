@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import torch
 
 from kd.distill import DistillationModule
 from kd.models.ref import FreshModel, ModelRef
@@ -23,3 +26,12 @@ def test_a_given_student_is_the_one_built() -> None:
     assert DistillationModule(ModelRef("teacher"), student=student).resolved_student() is student
     ref = ModelRef("some/model")
     assert DistillationModule(ModelRef("teacher"), student=ref).resolved_student() is ref
+
+
+def test_using_the_module_before_configure_model_is_a_clear_error(tmp_path: Path) -> None:
+    module = DistillationModule(ModelRef("teacher"), student=FreshModel(TINY_SPEC))
+    ids = torch.ones(1, 4, dtype=torch.long)
+    with pytest.raises(RuntimeError, match="not built yet; configure_model"):
+        module(ids, ids)
+    with pytest.raises(RuntimeError, match="not built yet"):
+        module.export(tmp_path / "m")
