@@ -74,7 +74,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="also run the attacks directly against the student and compare with the teacher's",
     )
     ev.add_argument("--seed", type=int, default=0)
-    ev.add_argument("--max-length", type=int, default=400)
+    ev.add_argument("--max-length", type=int, default=400, help="tokens per function (teacher)")
+    ev.add_argument(
+        "--student-max-length", type=int, help="tokens per function for the student (default: --max-length)"
+    )
     ev.add_argument("--tau-d", type=float, default=0.1)
     ev.add_argument("--tau-c", type=float, default=0.9)
     ev.add_argument("--tau-g", type=float, default=0.1)
@@ -141,6 +144,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             args.split,
             args.max_length,
             attack_student=args.attack_student,
+            student_max_length=args.student_max_length,
         )
     except (ValueError, FileNotFoundError, OSError) as exc:
         return _error(str(exc))

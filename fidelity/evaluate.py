@@ -211,10 +211,12 @@ def evaluate_models(
     batch_size: int = 64,
     use_cache: bool = True,
     attack_student: bool = False,
+    student_max_length: int | None = None,
 ) -> tuple[ProbeSet, FidelityResult]:
     """The full MetaCompress evaluation of ``student`` against ``teacher`` on ``split`` of ``data_dir``;
     with ``attack_student``, also the configured attacks run directly against the student
-    (``result.attacks``)."""
+    (``result.attacks``). ``max_length`` is the teacher's tokens per function, ``student_max_length``
+    the student's (default: the same), so each model can read what it was trained on."""
     from kd.data.datamodules import CloneDetectionDataModule, DefectDataModule
     from kd.distill import model_fingerprint
     from kd.models.io import load_classifier
@@ -242,7 +244,7 @@ def evaluate_models(
         t_model, t_loaded.tokenizer, model_fingerprint(ModelRef(teacher)), max_length, teacher_predict
     )
     probe = build_probe(data, task, config, handle, use_cache=use_cache)
-    s_encoder = CodeEncoder(s_loaded.tokenizer, max_length)
+    s_encoder = CodeEncoder(s_loaded.tokenizer, student_max_length or max_length)
     result = fidelity_relations(probe, student_probs(probe, s_model, s_encoder, batch_size), thresholds)
     if attack_student:
         result.attacks = compare_attacks(probe, data, config, s_model, s_encoder, progress=True)

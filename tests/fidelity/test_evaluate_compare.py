@@ -10,9 +10,11 @@ import pytest
 import torch
 
 from fidelity.cli import main
+from fidelity.evaluate import evaluate_models, student_probs
 from fidelity.probe import ProbeConfig
 from kd.data.datamodules import CloneDetectionDataModule
 from kd.data.demo import ensure_demo_data
+from kd.data.encoding import CodeEncoder
 from kd.models.io import load_classifier, save_model_dir
 from tests.conftest import BCB, COMPRESSOR_3MB, needs_shared
 from tests.fidelity.attack_reference import direct_summaries, outcomes
@@ -98,6 +100,18 @@ def test_evaluate_prints_the_table_and_logs_an_mlflow_run(
     assert outcomes(logged) == pytest.approx(outcomes(reference["mhm"]))
     assert metrics["fidelity/teacher_attack/mhm/n"] == 8 and "fidelity/teacher_attack/mhm/asr" in metrics
     assert run.data.params["attack_student"] == "True" and "attacks.csv" in files
+
+
+def test_student_reads_its_own_max_length(models: tuple[Path, Path, Path]) -> None:
+    teacher, student, data = models
+    config = ProbeConfig(n_probe=6, transforms=("rename_parameters",), attacks=())
+    probe, result = evaluate_models(
+        str(teacher), str(student), str(data), "clone", config, max_length=64, student_max_length=12
+    )
+    loaded = load_classifier(student, 2)
+    short = student_probs(probe, loaded.model.eval(), CodeEncoder(loaded.tokenizer, 12), 64)
+    full = student_probs(probe, loaded.model.eval(), CodeEncoder(loaded.tokenizer, 64), 64)
+    assert torch.allclose(result.student_probs, short) and not torch.allclose(short, full)
 
 
 def test_evaluate_reports_bad_input_without_a_traceback(
