@@ -115,10 +115,9 @@ class CompressorKD(DistillationModule):
         self.search = search or CompressorSearch()
         if self.search.population < 2 or self.search.generations < 1:
             raise ValueError(f"Expected search population >= 2 and generations >= 1, got {self.search}")
-        if self.search.bounds:
-            COMPRESSOR_SPACE.restrict(
-                self.search.bounds
-            )  # a bad gene name or bound fails here, not after setup
+        # Restricted once here, so a bad gene name or bound fails at config time, not after setup.
+        bounds = self.search.bounds
+        self.search_space = COMPRESSOR_SPACE.restrict(bounds) if bounds else COMPRESSOR_SPACE
         if temperature is not None and temperature <= 0:
             raise ValueError(f"Expected `temperature` > 0, got {temperature}")
         if alpha < 0:
@@ -148,7 +147,7 @@ class CompressorKD(DistillationModule):
             generations=s.generations,
             seed=s.seed,
             crossover_prob=s.crossover_prob,
-            space=COMPRESSOR_SPACE.restrict(s.bounds) if s.bounds else COMPRESSOR_SPACE,
+            space=self.search_space,
         )
         log.info(
             "compressor search: %s, %.3f MB, %.3f GFLOPs (target %.3g MB, %.1f s)",
