@@ -13,6 +13,11 @@ BCB = SHARED / "data" / "bigclonebench"
 DEVIGN = SHARED / "data" / "devign"
 COMPRESSOR_3MB = SHARED / "models" / "compressor-3mb"
 
+# JVM flags for tests that compare a program's stdout: -XX:-UsePerfData writes no /tmp/hsperfdata file
+# (a PID reused across containers finds it locked and the JVM warns on stdout, seen in CI); the -Xlog
+# pair sends any JVM warning to stderr so stdout is only the program's.
+JVM_QUIET = ["-XX:-UsePerfData", "-Xlog:disable", "-Xlog:all=warning:stderr"]
+
 needs_shared = pytest.mark.skipif(
     not (SHARED / "data").is_dir(), reason=f"../shared not found at {SHARED} (set METACOMPRESS_SHARED)"
 )

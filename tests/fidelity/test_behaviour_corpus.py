@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from fidelity.transforms import apply_transform, list_transforms
+from tests.conftest import JVM_QUIET
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +32,7 @@ SUFFIX = {"java": ".java", "c": ".c", "cpp": ".cpp", "python": ".py"}
 SEEDS = (0, 1, 2)
 RUN_TIMEOUT = 20
 BUILD_TIMEOUT = 120
-JVM = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto"]
+JVM = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", *JVM_QUIET]
 JAVAC = ["-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1", "-proc:none", "-nowarn", "-encoding", "UTF-8"]
 
 # (language, program stem, transform, seed or None for every seed) -> why it fails. Each entry is a

@@ -10,6 +10,7 @@ import pytest
 
 from fidelity.parsing import count_errors, parse
 from fidelity.transforms import apply_transform, list_transforms
+from tests.conftest import JVM_QUIET
 
 CASES = [
     (  # continue in a for body: the update must still run
@@ -226,7 +227,9 @@ def _run_all(sources: list[str], folder: Path) -> list[str]:
     (folder / "Runner.java").write_text(runner)
     files = [str(f) for f in folder.glob("*.java")]
     subprocess.run(["javac", "-d", str(folder), *files], check=True, capture_output=True)
-    done = subprocess.run(["java", "-cp", str(folder), "Runner"], check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        ["java", *JVM_QUIET, "-cp", str(folder), "Runner"], check=True, capture_output=True, text=True
+    )
     return done.stdout.split("--end--\n")[: len(sources)]
 
 
