@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -50,6 +50,8 @@ class CompressorSearch:
     crossover_prob: float = 0.6
     # Per-gene [low, high] limits on Compressor's space, e.g. {num_hidden_layers: [1, 4]} for a latency bound.
     bounds: dict[str, list[int]] | None = None
+    # GA runs with seeds seed, seed+1, …; the fittest result is kept (1 = the paper's single run).
+    restarts: int = 1
 
 
 def compressor_loss(
@@ -98,6 +100,8 @@ class CompressorKD(DistillationModule):
         warmup_ratio: float = 0.1,
         teacher_batch_size: int = 64,
         export_dir: str | None = None,
+        pooling: Literal["cls", "mean"] = "cls",
+        pair_features: Literal["concat", "siamese"] = "concat",
     ) -> None:
         # The student may be unknown until configure_model() has run the search.
         super().__init__(
@@ -113,8 +117,16 @@ class CompressorKD(DistillationModule):
         if not target_mb > 0:
             raise ValueError(f"Expected `target_mb` > 0, got {target_mb}")
         self.search = search or CompressorSearch()
-        if self.search.population < 2 or self.search.generations < 1:
-            raise ValueError(f"Expected search population >= 2 and generations >= 1, got {self.search}")
+        if self.search.population < 2 or self.search.generations < 1 or self.search.restarts < 1:
+            raise ValueError(
+                f"Expected search population >= 2, generations >= 1 and restarts >= 1, got {self.search}"
+            )
+        if pooling not in ("cls", "mean"):
+            raise ValueError(f"Expected `pooling` in ('cls', 'mean'), got {pooling!r}")
+        if pair_features not in ("concat", "siamese"):
+            raise ValueError(f"Expected `pair_features` in ('concat', 'siamese'), got {pair_features!r}")
+        # Head of the searched student (a given FreshModel keeps its own): the paper's is <s> + concat.
+        self.pooling, self.pair_features = pooling, pair_features
         # Restricted once here, so a bad gene name or bound fails at config time, not after setup.
         bounds = self.search.bounds
         self.search_space = COMPRESSOR_SPACE.restrict(bounds) if bounds else COMPRESSOR_SPACE
@@ -148,6 +160,7 @@ class CompressorKD(DistillationModule):
             seed=s.seed,
             crossover_prob=s.crossover_prob,
             space=self.search_space,
+            restarts=s.restarts,
         )
         log.info(
             "compressor search: %s, %.3f MB, %.3f GFLOPs (target %.3g MB, %.1f s)",
@@ -164,9 +177,10 @@ class CompressorKD(DistillationModule):
         given = self.student_ref
         if given is None:
             self.search_result = self.run_search()
-            return FreshModel(self.with_dropout(self.search_result.spec, hidden=True))
+            spec = self.with_dropout(self.search_result.spec, hidden=True)
+            return FreshModel(spec, pooling=self.pooling, pair_features=self.pair_features)
         if isinstance(given, FreshModel) and (self.dropout_explicit or self.attention_dropout is not None):
-            return FreshModel(self.with_dropout(given.spec, hidden=self.dropout_explicit), given.tokenizer)
+            return replace(given, spec=self.with_dropout(given.spec, hidden=self.dropout_explicit))
         return given
 
     def with_dropout(self, spec: StudentSpec, hidden: bool) -> StudentSpec:
@@ -237,6 +251,8 @@ class CompressorKD(DistillationModule):
                 "size_mb": r.size_mb,
                 "gflops": r.gflops,
                 "seconds": r.seconds,
+                "best_seed": r.seed,
+                "restarts": list(r.restarts),
             }
         return out
 

@@ -186,6 +186,21 @@ def test_attention_dropout_reaches_searched_and_given_students() -> None:
     assert resolved.hidden_dropout_prob == TINY_SPEC.hidden_dropout_prob  # hidden dropout only when explicit
 
 
+def test_head_options_reach_the_searched_student_and_a_given_one_keeps_its_own() -> None:
+    search = CompressorSearch(population=16, generations=10, seed=2, bounds={"num_hidden_layers": [1, 2]})
+    searched = CompressorKD(
+        ModelRef("t"), target_mb=0.5, search=search, pooling="mean", pair_features="siamese"
+    )
+    ref = cast(FreshModel, searched.resolved_student())
+    assert (ref.pooling, ref.pair_features) == ("mean", "siamese")
+    own = FreshModel(TINY_SPEC, pooling="mean", pair_features="siamese")
+    given = CompressorKD(ModelRef("t"), student=own, hidden_dropout_prob=0.3).resolved_student()
+    assert isinstance(given, FreshModel) and (given.pooling, given.pair_features) == ("mean", "siamese")
+    assert given.spec.hidden_dropout_prob == 0.3
+    default = cast(FreshModel, CompressorKD(ModelRef("t"), target_mb=0.5, search=search).resolved_student())
+    assert (default.pooling, default.pair_features) == ("cls", "concat")  # the paper's head
+
+
 @pytest.mark.parametrize(
     ("kwargs", "name"),
     [
@@ -197,6 +212,9 @@ def test_attention_dropout_reaches_searched_and_given_students() -> None:
         ({"search": CompressorSearch(population=1)}, "population"),
         ({"search": CompressorSearch(bounds={"layers": [1, 3]})}, "no gene 'layers'"),
         ({"attention_probs_dropout_prob": -0.1}, "attention_probs_dropout_prob"),
+        ({"search": CompressorSearch(restarts=0)}, "restarts"),
+        ({"pooling": "max"}, "pooling"),
+        ({"pair_features": "diff"}, "pair_features"),
     ],
 )
 def test_bad_arguments_are_named(kwargs: dict, name: str) -> None:

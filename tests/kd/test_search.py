@@ -155,6 +155,8 @@ def test_search_rejects_bad_arguments() -> None:
         search_compressor(0.0)
     with pytest.raises(ValueError, match="crossover_prob"):
         search_compressor(3.0, crossover_prob=1.5)
+    with pytest.raises(ValueError, match="restarts"):
+        search_compressor(3.0, restarts=0)
 
 
 def test_paper_3mb_architecture_is_the_exact_optimum() -> None:
@@ -209,3 +211,20 @@ def test_bounded_search_stays_in_bounds_and_is_deterministic() -> None:
     assert first.spec == again.spec
     assert first.spec.num_hidden_layers <= 3 < free.spec.num_hidden_layers
     assert first.spec.hidden_size % first.spec.num_attention_heads == 0
+
+
+def test_restarts_keep_the_fittest_seed_and_list_every_run() -> None:
+    space = COMPRESSOR_SPACE.restrict({"num_hidden_layers": [1, 3]})
+    singles = [search_compressor(0.5, space=space, population=20, generations=15, seed=k) for k in (4, 5, 6)]
+    best = search_compressor(0.5, space=space, population=20, generations=15, seed=4, restarts=3)
+    fittest = max(singles, key=lambda r: r.fitness)
+    assert (best.spec, best.fitness, best.seed, best.trace) == (
+        fittest.spec,
+        fittest.fitness,
+        fittest.seed,
+        fittest.trace,
+    )
+    assert [row["seed"] for row in best.restarts] == [4, 5, 6]
+    assert [row["fitness"] for row in best.restarts] == [r.fitness for r in singles]
+    assert [row["spec"] for row in best.restarts] == [r.spec.name for r in singles]
+    assert singles[0].restarts == ()  # a single run lists no restarts
