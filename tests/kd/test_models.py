@@ -12,6 +12,7 @@ from kd.data.encoding import CodeEncoder
 from kd.models.inference import predict_logits
 from kd.models.io import (
     detect_format,
+    from_config,
     from_pretrained,
     import_compressor,
     load_classifier,
@@ -38,6 +39,45 @@ def test_pair_head_encodes_functions_independently() -> None:
     # De-duplicated inference reproduces the literal forward.
     dedup = predict_logits(model, enc, [(SNIPPETS[0], SNIPPETS[1]), (SNIPPETS[2], SNIPPETS[3])])
     assert torch.allclose(dedup, logits, atol=1e-5)
+
+
+def test_mean_pooled_siamese_pair_head(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    tok = tiny_tokenizer()
+    model = from_config(
+        TINY_SPEC.replace(vocab_size=tok.get_vocab_size()).to_roberta_config(),
+        2,
+        tok,
+        pooling="mean",
+        pair_features="siamese",
+    ).eval()
+    enc = CodeEncoder(tok, 64)
+    batch = enc.batch(SNIPPETS[:4])
+    ids, mask = batch["input_ids"], batch["attention_mask"]
+    # Mean pooling: the average of the real tokens' last hidden states, padding excluded.
+    hidden = model.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+    row = 1
+    n = int(mask[row].sum())
+    vectors = model.embed(ids, mask)
+    assert torch.allclose(vectors[row], hidden[row, :n].mean(0), atol=1e-6)
+    alone = enc.batch([SNIPPETS[row]])
+    assert torch.allclose(
+        model.embed(alone["input_ids"], alone["attention_mask"])[0], vectors[row], atol=1e-5
+    )
+    # Siamese features: [u, v, |u - v|, u * v] of each pair into the head (width 4h).
+    u, v = vectors[0::2], vectors[1::2]
+    expected = model.classifier(torch.cat([u, v, (u - v).abs(), u * v], dim=-1))
+    logits = model(ids, mask)
+    assert model.classifier.dense.in_features == 4 * model.hidden_size
+    assert torch.allclose(logits, expected, atol=1e-6)
+    assert torch.allclose(
+        predict_logits(model, enc, [tuple(SNIPPETS[0:2]), tuple(SNIPPETS[2:4])]), logits, atol=1e-5
+    )
+    # The model dir keeps the head: reloaded, the same logits.
+    save_model_dir(model, tok, tmp_path / "m")
+    loaded = load_model_dir(tmp_path / "m").model.eval()
+    assert (loaded.pooling, loaded.pair_features) == ("mean", "siamese")
+    assert torch.equal(loaded(ids, mask), logits)
 
 
 def test_model_dir_round_trip(tmp_path: Path) -> None:
