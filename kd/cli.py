@@ -11,7 +11,7 @@ import torch
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from kd.data.datamodules import CodeDataModule
-from kd.modules import ClassifierModule
+from kd.modules import ClassifierModule, ExportOnInterrupt
 from kd.tracking import MLflowSaveConfig, RunInfoCallback, run_id_from_checkpoint
 
 log = logging.getLogger("metacompress")
@@ -38,7 +38,7 @@ class KDCLI(LightningCLI):
             subclass_mode_data=True,
             save_config_callback=MLflowSaveConfig,
             save_config_kwargs={"overwrite": True},
-            trainer_defaults={"callbacks": [RunInfoCallback()]},
+            trainer_defaults={"callbacks": [RunInfoCallback(), ExportOnInterrupt()]},
             **kwargs,
         )
 

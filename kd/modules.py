@@ -200,6 +200,39 @@ class ClassifierModule(L.LightningModule):
             log.info("exported %s model to %s", self.method, path)
 
 
+class ExportOnInterrupt(L.Callback):
+    """A fit stopped early (Ctrl-C, SIGTERM, an error) still exports its best checkpoint so far.
+
+    ``on_fit_end`` only runs when a fit finishes; Lightning calls ``on_exception`` instead when it is
+    interrupted. The export is the same (the best checkpoint's weights into ``export_dir``); a fit stopped before
+    its first checkpoint exports nothing and says so. ``train.py`` adds this callback to every run.
+    """
+
+    def on_exception(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
+    ) -> None:
+        if trainer.state.fn != "fit" or not trainer.is_global_zero:
+            return
+        export_dir = getattr(pl_module, "export_dir", None)
+        if not isinstance(pl_module, ClassifierModule) or not export_dir or pl_module.model is None:
+            return
+        best = getattr(trainer.checkpoint_callback, "best_model_path", None) or None
+        if best is None:
+            log.warning("fit interrupted before its first checkpoint: nothing exported to %s", export_dir)
+            return
+        try:
+            path = pl_module.export(Path(export_dir), best)
+        except Exception as exc:  # never mask the interruption itself
+            log.warning("fit interrupted; exporting %s failed: %s", best, exc)
+            return
+        log.warning(
+            "fit interrupted (%s): exported its best checkpoint so far, %s, to %s",
+            type(exception).__name__,
+            best,
+            path,
+        )
+
+
 def plain_hparams(values: dict[str, Any]) -> dict[str, Any]:
     """Dataclasses → dicts, so checkpoints hold only primitives (loadable with ``weights_only=True``)."""
     import dataclasses

@@ -12,7 +12,7 @@ import torch
 
 from kd.cli import KDCLI, find_last_checkpoint
 from kd.data.demo import ensure_demo_data
-from kd.models.io import save_model_dir
+from kd.models.io import load_model_dir, save_model_dir
 from tests.conftest import needs_shared
 from tests.kd.helpers import tiny_fit_args, tiny_model
 
@@ -110,7 +110,10 @@ class _Interrupt(L.Callback):
 def test_resume_continues_the_same_run_without_lost_or_duplicated_steps(
     tmp_path: Path, demo_root: Path, teacher_dir: Path
 ) -> None:
-    args = tiny_fit_args(tmp_path, demo_root / "bigclonebench", teacher_dir, 9)
+    export = tmp_path / "export"
+    args = tiny_fit_args(
+        tmp_path, demo_root / "bigclonebench", teacher_dir, 9, extra=["--model.export_dir", str(export)]
+    )
     interrupted = args + [
         "--trainer.callbacks+=tests.kd.test_cli._Interrupt",
         "--trainer.callbacks.at_step=5",
@@ -124,6 +127,12 @@ def test_resume_continues_the_same_run_without_lost_or_duplicated_steps(
     client = mlflow.MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
     (run,) = client.search_runs([client.get_experiment_by_name("t").experiment_id])
     assert [m.step for m in client.get_metric_history(run.info.run_id, "train/loss")] == list(range(5))
+    # The interrupted fit exported its best checkpoint so far (step 3, the only validation before step 5).
+    (best,) = [p for p in (tmp_path / "runs").glob("**/checkpoints/*.ckpt") if p.name != "last.ckpt"]
+    state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
+    exported = load_model_dir(export).model.state_dict()
+    assert exported.keys() == {k.removeprefix("model.") for k in state if k.startswith("model.")}
+    assert all(torch.equal(v, state[f"model.{k}"]) for k, v in exported.items())
     cli = KDCLI(args=args + ["--ckpt_path", "last"])
     assert cli.trainer.logger.run_id == run.info.run_id
     steps = [m.step for m in client.get_metric_history(run.info.run_id, "train/loss")]
