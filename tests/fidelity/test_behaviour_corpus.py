@@ -33,7 +33,15 @@ SEEDS = (0, 1, 2)
 RUN_TIMEOUT = 20
 BUILD_TIMEOUT = 120
 JVM = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", *JVM_QUIET]
-JAVAC = ["-J-XX:+UseSerialGC", "-J-XX:TieredStopAtLevel=1", "-proc:none", "-nowarn", "-encoding", "UTF-8"]
+JAVAC = [
+    "-J-XX:+UseSerialGC",
+    "-J-XX:-UsePerfData",
+    "-J-XX:TieredStopAtLevel=1",
+    "-proc:none",
+    "-nowarn",
+    "-encoding",
+    "UTF-8",
+]
 
 # (language, program stem, transform, seed or None for every seed) -> why it fails. Each entry is a
 # real, diagnosed bug; the test is xfail(strict=True) so it turns red again once the bug is fixed.
