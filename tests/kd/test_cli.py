@@ -13,7 +13,7 @@ import torch
 from kd.cli import KDCLI, find_last_checkpoint
 from kd.data.demo import ensure_demo_data
 from kd.models.io import load_model_dir, save_model_dir
-from tests.conftest import needs_shared
+from tests.conftest import SHARED, needs_shared
 from tests.kd.helpers import tiny_fit_args, tiny_model
 
 CONFIGS = sorted(Path(__file__).resolve().parents[2].glob("lightning_configs/**/*.yaml"))
@@ -148,12 +148,16 @@ def test_real_data_hinton_config_runs_on_cpu(
 ) -> None:
     """The shipped config that distils the imported 3 MB Compressor model, on a slice of the real data."""
     root = Path(__file__).resolve().parents[2]
-    monkeypatch.chdir(root)  # the config's relative paths (../shared/...) are relative to the repo root
+    # The config's paths (../shared/...) are relative to the working directory: run from a directory whose
+    # ../shared is SHARED, wherever this checkout and METACOMPRESS_SHARED are.
+    (tmp_path / "shared").symlink_to(SHARED.resolve(), target_is_directory=True)
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
     cli = KDCLI(
         args=[
             "fit",
             "--config",
-            f"lightning_configs/{task}/hinton.yaml",
+            str(root / "lightning_configs" / task / "hinton.yaml"),
             "--data.max_train_examples",
             "32",
             "--data.max_eval_examples",
