@@ -4,7 +4,9 @@ Run: `PYTHONPATH=. python bench/bench_search.py [--seeds 5] [--generations 100]`
 (target, seed); per target, the paper's published architecture scored with the same fitness, and the exact
 optimum of the fitness over all 10.9M genomes of COMPRESSOR_SPACE (vectorised `kd.cost` formulas), so the GA's
 gap to the optimum is visible.
-The GA is Compressor's own, so its result varies a lot with the seed; the table shows by how much.
+The GA is Compressor's own, so its result varies a lot with the seed; the table shows by how much. Row `rK`:
+`search_compressor(..., seed=0, restarts=K)`, the fittest of seeds 0..K-1 (what `search.restarts` does in a
+config). `--max-layers 3` bounds the depth as the shipped Compressor configs do.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 import platform
 import time
 
-from kd.search import compressor_fitness, exhaustive_compressor, search_compressor
+from kd.search import COMPRESSOR_SPACE, compressor_fitness, exhaustive_compressor, search_compressor
 from kd.spec import StudentSpec
 
 PAPER = {
@@ -36,7 +38,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--population", type=int, default=50)
     parser.add_argument("--generations", type=int, default=100)
+    parser.add_argument("--restarts", type=int, default=4, help="K of the best-of-K row (0: no such row)")
+    parser.add_argument("--max-layers", type=int, help="bound num_hidden_layers to [1, N] (a latency bound)")
     args = parser.parse_args()
+    space = (
+        COMPRESSOR_SPACE.restrict({"num_hidden_layers": [1, args.max_layers]})
+        if args.max_layers
+        else COMPRESSOR_SPACE
+    )
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
@@ -45,18 +54,29 @@ def main() -> None:
     )
     for target in args.targets:
         for seed in range(args.seeds):
-            r = search_compressor(target, population=args.population, generations=args.generations, seed=seed)
+            r = search_compressor(
+                target, space, population=args.population, generations=args.generations, seed=seed
+            )
             print(
                 f"{target:>6} {seed:>4} {r.seconds:>7.2f} {r.spec.name:<24} {r.size_mb:>8.3f} {r.gflops:>7.3f} "
                 f"{r.fitness:>8.3f}"
             )
-        if target in PAPER:
+        if args.restarts > 1:
+            r = search_compressor(
+                target, space, args.population, args.generations, seed=0, restarts=args.restarts
+            )
+            label = f"r{args.restarts}"
+            print(
+                f"{target:>6} {label:>4} {r.seconds:>7.2f} {r.spec.name:<24} {r.size_mb:>8.3f} {r.gflops:>7.3f} "
+                f"{r.fitness:>8.3f}"
+            )
+        if target in PAPER and not args.max_layers:
             spec = PAPER[target]
             print(
                 f"{target:>6} {'paper':>4} {'':>7} {spec.name:<24} {'':>8} {'':>7} {compressor_fitness(spec, target):>8.3f}"
             )
         start = time.perf_counter()
-        opt, best = exhaustive_compressor(target)
+        opt, best = exhaustive_compressor(target, space)
         name = opt.name
         print(
             f"{target:>6} {'opt':>4} {time.perf_counter() - start:>7.2f} {name:<24} {'':>8} {'':>7} {best:>8.3f}"
