@@ -16,7 +16,13 @@ import os
 import platform
 import time
 
-from kd.search import COMPRESSOR_SPACE, compressor_fitness, exhaustive_compressor, search_compressor
+from kd.search import (
+    COMPRESSOR_SPACE,
+    SearchResult,
+    compressor_fitness,
+    exhaustive_compressor,
+    search_compressor,
+)
 from kd.spec import StudentSpec
 
 PAPER = {
@@ -30,6 +36,13 @@ PAPER = {
         vocab_size=6000, num_hidden_layers=6, hidden_size=480, num_attention_heads=16, intermediate_size=576
     ),
 }
+
+
+def print_row(target: float, label: int | str, r: SearchResult) -> None:
+    print(
+        f"{target:>6} {label:>4} {r.seconds:>7.2f} {r.spec.name:<24} {r.size_mb:>8.3f} {r.gflops:>7.3f} "
+        f"{r.fitness:>8.3f}"
+    )
 
 
 def main() -> None:
@@ -57,19 +70,12 @@ def main() -> None:
             r = search_compressor(
                 target, space, population=args.population, generations=args.generations, seed=seed
             )
-            print(
-                f"{target:>6} {seed:>4} {r.seconds:>7.2f} {r.spec.name:<24} {r.size_mb:>8.3f} {r.gflops:>7.3f} "
-                f"{r.fitness:>8.3f}"
-            )
+            print_row(target, seed, r)
         if args.restarts > 1:
             r = search_compressor(
                 target, space, args.population, args.generations, seed=0, restarts=args.restarts
             )
-            label = f"r{args.restarts}"
-            print(
-                f"{target:>6} {label:>4} {r.seconds:>7.2f} {r.spec.name:<24} {r.size_mb:>8.3f} {r.gflops:>7.3f} "
-                f"{r.fitness:>8.3f}"
-            )
+            print_row(target, f"r{args.restarts}", r)
         if target in PAPER and not args.max_layers:
             spec = PAPER[target]
             print(

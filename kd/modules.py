@@ -193,10 +193,13 @@ class ClassifierModule(L.LightningModule):
             model.load_state_dict(state)
         return save_model_dir(model, tokenizer, directory, {"method": self.method, "task": self.task})
 
+    def best_checkpoint(self) -> str | None:
+        """The fit's best checkpoint so far (its ModelCheckpoint's), or None before the first one."""
+        return getattr(self.trainer.checkpoint_callback, "best_model_path", None) or None
+
     def on_fit_end(self) -> None:
         if self.export_dir and self.trainer.is_global_zero:
-            best = getattr(self.trainer.checkpoint_callback, "best_model_path", None) or None
-            path = self.export(Path(self.export_dir), best)
+            path = self.export(Path(self.export_dir), self.best_checkpoint())
             log.info("exported %s model to %s", self.method, path)
 
 
@@ -211,12 +214,16 @@ class ExportOnInterrupt(L.Callback):
     def on_exception(
         self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
     ) -> None:
-        if trainer.state.fn != "fit" or not trainer.is_global_zero:
+        if (
+            trainer.state.fn != "fit"
+            or not trainer.is_global_zero
+            or not isinstance(pl_module, ClassifierModule)
+        ):
             return
-        export_dir = getattr(pl_module, "export_dir", None)
-        if not isinstance(pl_module, ClassifierModule) or not export_dir or pl_module.model is None:
+        export_dir = pl_module.export_dir
+        if not export_dir or pl_module.model is None:
             return
-        best = getattr(trainer.checkpoint_callback, "best_model_path", None) or None
+        best = pl_module.best_checkpoint()
         if best is None:
             log.warning("fit interrupted before its first checkpoint: nothing exported to %s", export_dir)
             return

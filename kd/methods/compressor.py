@@ -26,6 +26,7 @@ from lightning.pytorch.loggers import MLFlowLogger
 
 from kd.distill import DistillationModule
 from kd.losses import kd_kl_loss
+from kd.models.classifier import check_head
 from kd.models.ref import FreshModel, ModelRef
 from kd.modules import plain_hparams
 from kd.search.compressor_ga import SearchResult, search_compressor
@@ -121,10 +122,7 @@ class CompressorKD(DistillationModule):
             raise ValueError(
                 f"Expected search population >= 2, generations >= 1 and restarts >= 1, got {self.search}"
             )
-        if pooling not in ("cls", "mean"):
-            raise ValueError(f"Expected `pooling` in ('cls', 'mean'), got {pooling!r}")
-        if pair_features not in ("concat", "siamese"):
-            raise ValueError(f"Expected `pair_features` in ('concat', 'siamese'), got {pair_features!r}")
+        check_head(pooling, pair_features)  # at config time, not when the searched student is built
         # Head of the searched student (a given FreshModel keeps its own): the paper's is <s> + concat.
         self.pooling, self.pair_features = pooling, pair_features
         # Restricted once here, so a bad gene name or bound fails at config time, not after setup.

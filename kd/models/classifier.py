@@ -16,6 +16,17 @@ import torch
 from torch import nn
 from transformers import PreTrainedModel
 
+POOLINGS = ("cls", "mean")
+PAIR_FEATURES = ("concat", "siamese")
+
+
+def check_head(pooling: str, pair_features: str) -> None:
+    """Raise a ValueError naming the option when ``pooling`` or ``pair_features`` is not a known head."""
+    if pooling not in POOLINGS:
+        raise ValueError(f"Expected `pooling` in {POOLINGS}, got {pooling!r}")
+    if pair_features not in PAIR_FEATURES:
+        raise ValueError(f"Expected `pair_features` in {PAIR_FEATURES}, got {pair_features!r}")
+
 
 class ClassificationHead(nn.Module):
     def __init__(self, in_features: int, hidden: int, num_labels: int, dropout: float) -> None:
@@ -48,10 +59,7 @@ class CodeClassifier(nn.Module):
         super().__init__()
         if n_inputs not in (1, 2):
             raise ValueError(f"Expected `n_inputs` in {{1, 2}}, got {n_inputs}")
-        if pooling not in ("cls", "mean"):
-            raise ValueError(f"Expected `pooling` in {{'cls', 'mean'}}, got {pooling!r}")
-        if pair_features not in ("concat", "siamese"):
-            raise ValueError(f"Expected `pair_features` in {{'concat', 'siamese'}}, got {pair_features!r}")
+        check_head(pooling, pair_features)
         self.pooling = pooling
         self.pair_features = pair_features if n_inputs == 2 else "concat"
         self.encoder = encoder
