@@ -73,7 +73,7 @@ class KDCLI(LightningCLI):
 
     def after_fit(self) -> None:
         if self.config["fit"].get("test_after_fit") and not self.trainer.interrupted:
-            best = getattr(self.trainer.checkpoint_callback, "best_model_path", "") or None
+            best = self.model.best_checkpoint()
             self.trainer.test(self.model, datamodule=self.datamodule, ckpt_path=best, weights_only=True)
         self._print_run()
 
