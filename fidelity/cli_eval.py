@@ -186,12 +186,14 @@ def _log_evaluation(args: argparse.Namespace, probe: Any, result: Any) -> str:
     from fidelity.report import write_report
     from kd.models.io import load_classifier
     from kd.modules import n_inputs_for
-    from kd.tracking import default_tracking_uri
+    from kd.tracking import artifact_location_for, default_tracking_uri
 
     uri = args.tracking_uri or default_tracking_uri()
     client = mlflow.MlflowClient(uri)
     exp = client.get_experiment_by_name(args.experiment)
-    exp_id = exp.experiment_id if exp else client.create_experiment(args.experiment, _artifact_location(uri))
+    exp_id = (
+        exp.experiment_id if exp else client.create_experiment(args.experiment, artifact_location_for(uri))
+    )
     n_inputs = n_inputs_for(args.task)
     student = load_classifier(args.student, n_inputs).model
     tags = {
@@ -227,15 +229,6 @@ def _log_evaluation(args: argparse.Namespace, probe: Any, result: Any) -> str:
         client.log_artifacts(run_id, tmp, "fidelity")
     client.set_terminated(run_id)
     return str(run_id)
-
-
-def _artifact_location(tracking_uri: str) -> str:
-    """Artifacts beside an sqlite store (``<db folder>/artifacts``), else the project default."""
-    from kd.tracking import default_artifact_location
-
-    if tracking_uri.startswith("sqlite:///"):
-        return (Path(tracking_uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
-    return default_artifact_location()
 
 
 def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:

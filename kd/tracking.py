@@ -34,6 +34,42 @@ def default_artifact_location(root: str | Path = "mlruns") -> str:
     return (Path(root).resolve() / "artifacts").as_uri()
 
 
+def artifact_location_for(tracking_uri: str) -> str | None:
+    """Where a new experiment's artifacts go for this store.
+
+    A local sqlite store keeps them beside its database (``<db folder>/artifacts``); any other local store uses
+    the project default; a tracking **server** (``http(s)://``) or a remote database decides itself (None), so
+    artifacts travel over HTTP to the server's ``--artifacts-destination`` instead of landing in a folder of
+    the machine that ran the fit.
+    """
+    if tracking_uri.startswith("sqlite:///"):
+        return (Path(tracking_uri.removeprefix("sqlite:///")).parent / "artifacts").resolve().as_uri()
+    if "://" not in tracking_uri or tracking_uri.startswith("file:"):
+        return default_artifact_location()
+    return None
+
+
+def get_or_create_experiment(client: Any, name: str, artifact_location: str | None) -> str:
+    """The id of experiment ``name``, created if missing — safe when several processes start at once.
+
+    Two fits (or two ranks, or two search trials) that find no experiment both try to create it; the loser's
+    ``RESOURCE_ALREADY_EXISTS`` is answered by reading the winner's id instead of failing the fit.
+    """
+    from mlflow.exceptions import MlflowException
+
+    found = client.get_experiment_by_name(name)
+    if found is not None and found.lifecycle_stage != "deleted":
+        return str(found.experiment_id)
+    try:
+        return str(client.create_experiment(name=name, artifact_location=artifact_location))
+    except MlflowException as exc:
+        found = client.get_experiment_by_name(name)
+        if found is None:
+            raise
+        log.info("experiment %r was created concurrently (%s); using it", name, exc.error_code)
+        return str(found.experiment_id)
+
+
 class KDMLFlowLogger(MLFlowLogger):
     """MLFlowLogger with this project's defaults and exact resume.
 
@@ -50,17 +86,29 @@ class KDMLFlowLogger(MLFlowLogger):
         tags: dict[str, Any] | None = None,
         artifact_location: str | None = None,
     ) -> None:
+        uri = tracking_uri or default_tracking_uri()
         super().__init__(
             experiment_name=experiment_name,
             run_name=run_name,
-            tracking_uri=tracking_uri or default_tracking_uri(),
+            tracking_uri=uri,
             tags=tags,
-            artifact_location=artifact_location or default_artifact_location(),
+            artifact_location=artifact_location or artifact_location_for(uri),
             run_id=run_id,
             synchronous=True,
         )
         self._last_step: dict[str, int] | None = None
         self._resumed = run_id is not None
+
+    @property
+    def experiment(self) -> Any:
+        if not self._initialized and self._run_id is None and self._experiment_id is None:
+            import mlflow
+
+            mlflow.set_tracking_uri(self._tracking_uri)
+            self._experiment_id = get_or_create_experiment(
+                self._mlflow_client, self._experiment_name, self._artifact_location
+            )
+        return super().experiment
 
     def _recorded_steps(self) -> dict[str, int]:
         if self._last_step is None:
