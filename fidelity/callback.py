@@ -122,9 +122,34 @@ class FidelityCallback(L.Callback):
         self._split: CodeSplit | None = None
         self._max_length = 400
 
-    # -- probe ---------------------------------------------------------------------------------
+    # -- distributed fits ----------------------------------------------------------------------
+    # Under DDP one rank (global zero) builds the probe, scores the student and attacks it; the other ranks wait
+    # at a barrier, so the probe is built once, the teacher is queried once and every metric is logged once.
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.probe, self._encoder, self._split, self.attacks = None, None, None, None
+        self._on_one_rank(trainer, "fidelity-probe", self._build_probe, pl_module)
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking or trainer.state.fn != "fit":
+            return
+        self._on_one_rank(trainer, "fidelity-evaluate", self._evaluate, pl_module)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._on_one_rank(trainer, "fidelity-attack", self._attack_student, pl_module)
+
+    @staticmethod
+    def _on_one_rank(trainer: L.Trainer, name: str, work: Any, pl_module: L.LightningModule) -> None:
+        if trainer.world_size <= 1:
+            work(trainer, pl_module)
+            return
+        try:
+            if trainer.is_global_zero:
+                work(trainer, pl_module)
+        finally:
+            trainer.strategy.barrier(name)
+
+    # -- probe ---------------------------------------------------------------------------------
+    def _build_probe(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not self.enabled:
             return
         if not (hasattr(pl_module, "teacher") and hasattr(pl_module, "teacher_predict")):
@@ -158,8 +183,8 @@ class FidelityCallback(L.Callback):
             logger.log_hyperparams({f"fidelity.{k}": v for k, v in summary.items()})
 
     # -- per checkpoint ------------------------------------------------------------------------
-    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if self.probe is None or trainer.sanity_checking or trainer.state.fn != "fit":
+    def _evaluate(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.probe is None:
             return
         self.validations += 1
         if (self.validations - 1) % self.every_n_validations:
@@ -172,7 +197,8 @@ class FidelityCallback(L.Callback):
         metrics = result.metrics()
         if not self.per_followup:
             metrics = {k: v for k, v in metrics.items() if k.split("/")[1] in (ALL, "originals")}
-        pl_module.log_dict(metrics, on_step=False, on_epoch=True, batch_size=1)
+        one_rank = trainer.world_size > 1  # logged by the rank that evaluated; no cross-rank reduction
+        pl_module.log_dict(metrics, on_step=False, on_epoch=True, batch_size=1, rank_zero_only=one_rank)
         self.last = result
         self.history.append({"step": float(trainer.global_step), **result.table[ALL]})
         scored = time.perf_counter()
@@ -181,7 +207,14 @@ class FidelityCallback(L.Callback):
                 self._log_report(trainer, pl_module, result)
         self.seconds.append(time.perf_counter() - start)
         self.report_seconds.append(time.perf_counter() - scored)
-        pl_module.log("fidelity/seconds", self.seconds[-1], on_step=False, on_epoch=True, batch_size=1)
+        pl_module.log(
+            "fidelity/seconds",
+            self.seconds[-1],
+            on_step=False,
+            on_epoch=True,
+            batch_size=1,
+            rank_zero_only=one_rank,
+        )
 
     def _log_report(self, trainer: L.Trainer, pl_module: L.LightningModule, result: FidelityResult) -> None:
         loggers = [lg for lg in trainer.loggers if isinstance(lg, MLFlowLogger)]
@@ -203,10 +236,8 @@ class FidelityCallback(L.Callback):
                 )
 
     # -- end of fit -----------------------------------------------------------------------------
-    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def _attack_student(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not (self.attack_student and self.probe is not None and self._split is not None):
-            return
-        if not trainer.is_global_zero:  # one rank attacks; the loggers only write from rank zero anyway
             return
         encoder = CodeEncoder(pl_module.tokenizer, self._max_length)  # type: ignore[arg-type]
         model: Any = pl_module.model

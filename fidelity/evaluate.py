@@ -180,7 +180,10 @@ def _relation_table(
     relations: tuple[str, ...],
 ) -> tuple[dict[str, dict[str, float]], list[str]]:
     def metric() -> FidelityRelations:
-        return FidelityRelations(tau_d=thresholds.tau_d, tau_c=thresholds.tau_c, tau_g=thresholds.tau_g)
+        # The whole probe is scored in this process (one rank under DDP): never all-gather across ranks.
+        return FidelityRelations(
+            tau_d=thresholds.tau_d, tau_c=thresholds.tau_c, tau_g=thresholds.tau_g, sync_on_compute=False
+        )
 
     pooled = metric()
     table: dict[str, dict[str, float]] = {}

@@ -38,7 +38,11 @@ class KDCLI(LightningCLI):
             subclass_mode_data=True,
             save_config_callback=MLflowSaveConfig,
             save_config_kwargs={"overwrite": True},
-            trainer_defaults={"callbacks": [RunInfoCallback(), ExportOnInterrupt()]},
+            trainer_defaults={
+                "callbacks": [RunInfoCallback(), ExportOnInterrupt()],
+                # the datamodules shard their own (length-bucketed) batches under DDP: see CodeDataModule._replicas
+                "use_distributed_sampler": False,
+            },
             **kwargs,
         )
 

@@ -107,6 +107,7 @@ class DistillationModule(ClassifierModule):
         tmp = path.with_suffix(".tmp")
         torch.save(logits, tmp)
         tmp.replace(path)  # atomic: an interrupted run never leaves a truncated cache file
+        log.info("teacher outputs: computed for %d examples, cached at %s", len(examples), path)
         return logits
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -125,6 +126,17 @@ class DistillationModule(ClassifierModule):
             self.model, self.tokenizer = self.build(self.resolved_student())
 
     def on_fit_start(self) -> None:
+        trainer = self.trainer
+        if trainer.world_size > 1:
+            # DDP: the first rank of each node computes (and caches) the teacher's outputs while the others
+            # wait; they then read the same cache file. With METACOMPRESS_CACHE on a shared filesystem the
+            # teacher runs once per fit, on node-local caches once per node — never once per rank.
+            if trainer.local_rank == 0:
+                self.teacher_logits = self.cached_teacher_logits(self.train_split)
+            trainer.strategy.barrier("teacher-cache")
+            if trainer.local_rank != 0:
+                self.teacher_logits = self.cached_teacher_logits(self.train_split)
+            return
         self.teacher_logits = self.cached_teacher_logits(self.train_split)
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:

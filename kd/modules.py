@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,9 @@ class ClassifierModule(L.LightningModule):
         if cache.is_file():
             return Tokenizer.from_file(str(cache))
         tok = train_tokenizer(texts, ref.spec.vocab_size, kind=ref.spec.tokenizer)
-        tok.save(str(cache))
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tok.save(str(tmp))
+        tmp.replace(cache)  # atomic: concurrent ranks / trials never read a half-written tokenizer
         return tok
 
     def _datamodule(self) -> Any:
@@ -132,7 +135,9 @@ class ClassifierModule(L.LightningModule):
     # -- evaluation ------------------------------------------------------------------------------
     def _eval_step(self, batch: dict[str, torch.Tensor], metrics: MetricCollection, prefix: str) -> None:
         logits = self(batch["input_ids"], batch["attention_mask"])
-        self.log(f"{prefix}loss", F.cross_entropy(logits, batch["labels"]), batch_size=len(batch["labels"]))
+        loss = F.cross_entropy(logits, batch["labels"])
+        # sync_dist: under DDP the epoch's loss is averaged over every rank's batches (a no-op on one process)
+        self.log(f"{prefix}loss", loss, batch_size=len(batch["labels"]), sync_dist=True)
         metrics.update(logits.softmax(-1)[:, 1], batch["labels"])
         self.log_dict(metrics, batch_size=len(batch["labels"]))
 

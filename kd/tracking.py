@@ -101,7 +101,10 @@ class KDMLFlowLogger(MLFlowLogger):
 
     @property
     def experiment(self) -> Any:
-        if not self._initialized and self._run_id is None and self._experiment_id is None:
+        from lightning.pytorch.utilities.rank_zero import rank_zero_only
+
+        first = rank_zero_only.rank == 0  # other ranks get Lightning's dummy experiment: one run per fit
+        if first and not self._initialized and self._run_id is None and self._experiment_id is None:
             import mlflow
 
             mlflow.set_tracking_uri(self._tracking_uri)

@@ -111,13 +111,35 @@ class CodeDataModule(L.LightningDataModule):
             # Encode every distinct function once up front: lengths for bucketing, cache for batches.
             encoder.encode_many([split.functions[f] for f in split.function_ids()])
             lengths = [max(len(encoder.encode(t)) for t in split.texts(i)) for i in range(len(split))]
-            sampler = BucketBatchSampler(lengths, bs, shuffle=shuffle, seed=self.seed)
+            replicas, rank = self._replicas()
+            sampler = BucketBatchSampler(
+                lengths, bs, shuffle=shuffle, seed=self.seed, num_replicas=replicas, rank=rank
+            )
             return DataLoader(
                 dataset, batch_sampler=sampler, collate_fn=collate, num_workers=self.num_workers
+            )
+        replicas, rank = self._replicas()
+        if replicas > 1:
+            from torch.utils.data.distributed import DistributedSampler
+
+            shard = DistributedSampler(dataset, replicas, rank, shuffle=shuffle, seed=self.seed)
+            return DataLoader(
+                dataset, batch_size=bs, sampler=shard, collate_fn=collate, num_workers=self.num_workers
             )
         return DataLoader(
             dataset, batch_size=bs, shuffle=shuffle, collate_fn=collate, num_workers=self.num_workers
         )
+
+    def _replicas(self) -> tuple[int, int]:
+        """(world size, global rank) of the trainer's data-parallel strategy; (1, 0) outside one.
+
+        The datamodule shards its own batches (``Trainer(use_distributed_sampler=False)``, the CLI's default):
+        Lightning cannot inject a ``DistributedSampler`` into length-bucketed batches without losing the buckets.
+        """
+        trainer = getattr(self, "trainer", None)
+        if trainer is None or trainer.world_size <= 1:
+            return 1, 0
+        return int(trainer.world_size), int(trainer.global_rank)
 
     def _model_tokenizer(self) -> Tokenizer:
         module = self.trainer.lightning_module if self.trainer is not None else None

@@ -85,27 +85,48 @@ class BucketBatchSampler(Sampler[list[int]]):
     """
 
     def __init__(
-        self, lengths: Sequence[int], batch_size: int, shuffle: bool = True, seed: int = 0, window: int = 50
+        self,
+        lengths: Sequence[int],
+        batch_size: int,
+        shuffle: bool = True,
+        seed: int = 0,
+        window: int = 50,
+        num_replicas: int = 1,
+        rank: int = 0,
     ) -> None:
+        if not 0 <= rank < num_replicas:
+            raise ValueError(f"rank {rank} is not in [0, num_replicas={num_replicas})")
         self.lengths = list(lengths)
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed
         self.window = window
         self.epoch = 0
+        self.num_replicas = num_replicas
+        self.rank = rank
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return (len(self.lengths) + self.batch_size - 1) // self.batch_size
+        total = (len(self.lengths) + self.batch_size - 1) // self.batch_size
+        if self._uneven(total):
+            return (total - self.rank + self.num_replicas - 1) // self.num_replicas
+        return (total + self.num_replicas - 1) // self.num_replicas
+
+    def _uneven(self, n_batches: int) -> bool:
+        """Evaluation shards are not padded (a repeated batch would count its examples twice in the metrics);
+        training shards are, because DDP needs the same number of steps on every rank."""
+        return not self.shuffle and n_batches >= self.num_replicas
 
     def __iter__(self) -> Iterator[list[int]]:
+        yield from self._shard(self._all_batches())
+
+    def _all_batches(self) -> list[list[int]]:
         order = list(range(len(self.lengths)))
         rng = random.Random(self.seed + self.epoch)
         if not self.shuffle:
-            yield from (order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size))
-            return
+            return [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
         rng.shuffle(order)
         span = self.batch_size * self.window
         batches: list[list[int]] = []
@@ -113,4 +134,20 @@ class BucketBatchSampler(Sampler[list[int]]):
             chunk = sorted(order[start : start + span], key=self.lengths.__getitem__)
             batches.extend(chunk[i : i + self.batch_size] for i in range(0, len(chunk), self.batch_size))
         rng.shuffle(batches)
-        yield from batches
+        return batches
+
+    def _shard(self, batches: list[list[int]]) -> list[list[int]]:
+        """Rank ``rank``'s batches: every ``num_replicas``-th batch of the same (seeded) order on every rank.
+
+        Training ranks must run the same number of steps (DDP all-reduces every step), so when the batch count
+        does not divide evenly the first batches are repeated to fill the last round — as ``DistributedSampler``
+        pads. Evaluation shards differ by at most one batch and repeat nothing (see :meth:`_uneven`).
+        Whole batches are sharded, not examples, so each batch keeps its similar lengths.
+        """
+        if self.num_replicas == 1 or not batches:
+            return batches
+        if self._uneven(len(batches)):
+            return batches[self.rank :: self.num_replicas]
+        rounds = (len(batches) + self.num_replicas - 1) // self.num_replicas
+        padded = [batches[i % len(batches)] for i in range(rounds * self.num_replicas)]
+        return padded[self.rank :: self.num_replicas]

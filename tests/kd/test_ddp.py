@@ -1,0 +1,126 @@
+"""Data-parallel fits: the length-bucketed sampler's shards, and a real 2-process DDP fit (gloo, CPU).
+
+The fit runs exactly as a user would start it — ``python train.py fit ... --trainer.strategy ddp
+--trainer.devices 2 --trainer.accelerator cpu`` — with the FidelityCallback on, and checks what DDP must not
+duplicate: the teacher's outputs (computed by one rank, read by the other), the MLflow run (one), every metric
+step (once), and that the logged test accuracy equals the exported model's accuracy scored in one process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pytest
+import torch
+
+from kd.data.datamodules import CloneDetectionDataModule
+from kd.data.demo import ensure_demo_data
+from kd.data.encoding import CodeEncoder
+from kd.data.splits import BucketBatchSampler
+from kd.models.inference import predict_logits
+from kd.models.io import load_classifier, save_model_dir
+from tests.kd.helpers import tiny_fit_args, tiny_model
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("n,batch,replicas", [(100, 8, 2), (17, 4, 3), (5, 4, 4), (64, 16, 2)])
+def test_training_shards_cover_every_batch_with_equal_steps(n: int, batch: int, replicas: int) -> None:
+    lengths = [(i * 37) % 23 + 1 for i in range(n)]
+    whole = list(BucketBatchSampler(lengths, batch, shuffle=True, seed=3))
+    shards = [
+        list(BucketBatchSampler(lengths, batch, shuffle=True, seed=3, num_replicas=replicas, rank=r))
+        for r in range(replicas)
+    ]
+    steps = {len(s) for s in shards}
+    assert len(steps) == 1, "every rank must run the same number of training steps"
+    assert steps == {len(BucketBatchSampler(lengths, batch, num_replicas=replicas, rank=0))}
+    seen = [b for s in shards for b in s]
+    # every batch of the single-process epoch is trained on; extra ones only repeat existing batches
+    assert all(b in seen for b in whole)
+    assert all(b in whole for b in seen)
+    assert len(seen) - len(whole) < replicas
+    assert sorted(i for b in whole for i in b) == list(range(n))
+
+
+def test_evaluation_shards_partition_the_split_without_repeats() -> None:
+    lengths = list(range(1, 43))
+    shards = [list(BucketBatchSampler(lengths, 8, shuffle=False, num_replicas=2, rank=r)) for r in range(2)]
+    examples = sorted(i for s in shards for b in s for i in b)
+    assert examples == list(range(42))  # each example scored exactly once across the ranks
+    assert [len(s) for s in shards] == [
+        len(BucketBatchSampler(lengths, 8, False, num_replicas=2, rank=r)) for r in range(2)
+    ]
+
+
+def test_bad_rank_is_named() -> None:
+    with pytest.raises(ValueError, match="rank 2"):
+        BucketBatchSampler([1, 2], 1, num_replicas=2, rank=2)
+
+
+@pytest.mark.slow
+def test_ddp_fit_on_two_cpu_processes(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model, tok = tiny_model(n_inputs=2)
+    teacher = save_model_dir(model, tok, tmp_path / "teacher")
+    data = ensure_demo_data(tmp_path / "demo") / "bigclonebench"
+    export = tmp_path / "student"
+    args = tiny_fit_args(
+        tmp_path,
+        data,
+        teacher,
+        6,
+        experiment="ddp",
+        extra=[
+            "--model.export_dir",
+            str(export),
+            "--trainer.strategy",
+            "ddp",
+            "--trainer.devices",
+            "2",
+            "--trainer.callbacks+=fidelity.callback.FidelityCallback",
+            "--trainer.callbacks.n_probe=6",
+            "--trainer.callbacks.attacks=[mhm]",
+            "--trainer.callbacks.attack_max_queries=4",
+            "--trainer.callbacks.n_attack=3",
+        ],
+    )
+    env = dict(os.environ)
+    env.pop("MLFLOW_TRACKING_URI", None)
+    env.update(METACOMPRESS_CACHE=str(tmp_path / "cache"), PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "train.py"), *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    log = proc.stdout + proc.stderr
+    # the teacher ran once (rank 0), the other rank read its cache
+    assert log.count("teacher outputs: computed for") == 1, log[-4000:]
+    assert log.count("teacher outputs: cache hit") == 1
+
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
+    exp = client.get_experiment_by_name("ddp")
+    assert exp is not None
+    (run,) = client.search_runs([exp.experiment_id])  # one run per fit, not one per rank
+    run_id = run.info.run_id
+    assert [m.step for m in client.get_metric_history(run_id, "train/loss")] == list(range(6))
+    for key in ("fidelity/all/agreement_violation", "val/acc"):
+        steps = [m.step for m in client.get_metric_history(run_id, key)]
+        assert steps and len(steps) == len(set(steps)), (key, steps)  # once per validation, no rank twice
+    assert len(client.get_metric_history(run_id, "fidelity/probe/build_seconds")) == 1
+
+    # the test accuracy DDP logged (two shards, synced) equals the exported model scored in one process
+    loaded = load_classifier(str(export), 2)
+    split = CloneDetectionDataModule(str(data), max_length=64, max_eval_examples=16).split("test")
+    examples = [split.texts(i) for i in range(len(split))]
+    logits = predict_logits(loaded.model, CodeEncoder(loaded.tokenizer, 64), examples, 8)
+    acc = (logits.argmax(-1) == split.labels()).float().mean().item()
+    assert run.data.metrics["test/acc"] == pytest.approx(acc, abs=1e-6)
