@@ -103,7 +103,9 @@ class KDMLFlowLogger(MLFlowLogger):
     def experiment(self) -> Any:
         from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
-        first = rank_zero_only.rank == 0  # other ranks get Lightning's dummy experiment: one run per fit
+        first = (
+            getattr(rank_zero_only, "rank", 0) == 0
+        )  # other ranks get Lightning's dummy experiment: one run per fit
         if first and not self._initialized and self._run_id is None and self._experiment_id is None:
             import mlflow
 

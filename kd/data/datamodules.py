@@ -122,7 +122,9 @@ class CodeDataModule(L.LightningDataModule):
         if replicas > 1:
             from torch.utils.data.distributed import DistributedSampler
 
-            shard = DistributedSampler(dataset, replicas, rank, shuffle=shuffle, seed=self.seed)
+            shard: DistributedSampler = DistributedSampler(
+                dataset, replicas, rank, shuffle=shuffle, seed=self.seed
+            )
             return DataLoader(
                 dataset, batch_size=bs, sampler=shard, collate_fn=collate, num_workers=self.num_workers
             )
