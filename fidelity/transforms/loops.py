@@ -79,7 +79,7 @@ def _with_update(body: bytes, on_own_line: bool, update: bytes, indent: bytes, u
 
 
 def _rewrite_for(
-    ctx: TransformContext, es: EditSet, loop: Node, syn: Syntax, comments: Comments
+    ctx: TransformContext, es: EditSet, loop: Node, syn: Syntax, comments: Comments, unit: bytes
 ) -> bytes | None:
     body = loop.child_by_field_name("body")
     if body is None or es.overlaps(loop.start_byte, loop.end_byte):
@@ -107,7 +107,7 @@ def _rewrite_for(
     if update:
         for node in continues:
             es.replace(node.start_byte, node.end_byte, b"{ " + update + b" continue; }")
-    indent, unit = line_indent(ctx.source, loop.start_byte), indent_unit(ctx.source)
+    indent = line_indent(ctx.source, loop.start_byte)
     own_line = b"\n" in ctx.source[(cond or loop).end_byte : body.start_byte]
     new_body = (
         _with_update(es.render_node(body), own_line, update, indent, unit) if update else es.render_node(body)
@@ -146,8 +146,9 @@ def for_to_while(ctx: TransformContext) -> tuple[str, int] | None:
     if not loops:
         return None
     es, sites = EditSet(ctx.source), 0
+    unit = indent_unit(ctx.source)  # once: it scans the whole input
     for loop in innermost_first(loops):
-        new = _rewrite_for(ctx, es, loop, syn, comments)
+        new = _rewrite_for(ctx, es, loop, syn, comments, unit)
         if new is not None:
             es.replace(loop.start_byte, loop.end_byte, new)
             sites += 1

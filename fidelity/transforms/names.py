@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from collections.abc import Iterable
@@ -128,6 +129,7 @@ class FreshNames:
         self.taken = set(taken)
         self.rng = rng
         self.language = language
+        self._next: dict[str, int] = {}  # base -> first suffix not yet tried
 
     def claim(self, name: str) -> bool:
         """Take ``name`` if it is free and valid; the caller falls back to :meth:`fresh` otherwise."""
@@ -137,10 +139,15 @@ class FreshNames:
         return True
 
     def fresh(self, hint: str | None = None) -> str:
+        """``hint`` (or a pooled word) if free, else the first free ``{base}0``, ``{base}1``, ...
+
+        Names only ever become taken, so the search for a base resumes where the last one ended:
+        n loops hinting the same name cost O(n), not O(n^2)."""
         base = hint or self.rng.choice(_POOL)
         if self.claim(base):
             return base
-        for k in range(10_000):
+        for k in itertools.count(self._next.get(base, 0)):
             if self.claim(f"{base}{k}"):
+                self._next[base] = k + 1
                 return f"{base}{k}"
-        raise RuntimeError("no fresh name found")  # pragma: no cover - 10k collisions cannot happen
+        raise AssertionError("unreachable: itertools.count never ends")

@@ -109,7 +109,7 @@ def _dedent(source: bytes, es: EditSet, stmt: Node, new: bytes) -> bytes:
     return text.replace(b"\n" + old, b"\n" + new) if old != new and b"\n" in text else text
 
 
-def _rewrite(ctx: TransformContext, es: EditSet, switch: Node) -> bytes | None:
+def _rewrite(ctx: TransformContext, es: EditSet, switch: Node, unit: bytes) -> bytes | None:
     syn = syntax(ctx.language)
     cond = switch.child_by_field_name("condition")
     selector = cond.named_children[0] if cond is not None and cond.named_child_count == 1 else None
@@ -122,7 +122,7 @@ def _rewrite(ctx: TransformContext, es: EditSet, switch: Node) -> bytes | None:
     ):
         return None
     indent = line_indent(ctx.source, switch.start_byte)
-    inner_indent = indent + indent_unit(ctx.source)
+    inner_indent = indent + unit
     branches: list[tuple[bytes | None, bytes]] = []
     default: bytes | None = None
     for values, stmts in groups:
@@ -149,13 +149,14 @@ def switch_to_if(ctx: TransformContext) -> tuple[str, int] | None:
     syn, damage = syntax(ctx.language), Damage(ctx.tree)
     switches, comments = query_sites(ctx.language, f"({syn.switch}) @n", ctx.tree.root_node, damage)
     es, sites = EditSet(ctx.source), 0
+    unit = indent_unit(ctx.source)  # once: it scans the whole input
     for switch in innermost_first(switches):
         parent = switch.parent
         if parent is None or parent.type not in (syn.block, "switch_block_statement_group", "case_statement"):
             continue  # a switch used as an expression, or labelled
         if comments.lost(switch, []) or es.overlaps(switch.start_byte, switch.end_byte):
             continue
-        new = _rewrite(ctx, es, switch)
+        new = _rewrite(ctx, es, switch, unit)
         if new is not None:
             es.replace(switch.start_byte, switch.end_byte, new)
             sites += 1
