@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from fidelity.transforms import apply_transform  # noqa: E402
+from fidelity.transforms import IdentifierIndex, apply_transform  # noqa: E402
 
 # transform -> one statement with one site (C family; Java declares its variables with types).
 C_SITES = {
@@ -84,11 +84,41 @@ def slope(xs: list[float], ys: list[float]) -> float:
     return sum((a - mx) * (b - my) for a, b in zip(lx, ly, strict=True)) / sum((a - mx) ** 2 for a in lx)
 
 
+REPEATED = "int f%d(int n) {\n    int total = 0;\n    for (int i = 0; i < n; i++) total += i;\n    return total;\n}\n"
+
+
+def identifier_rows(sizes: list[int]) -> float:
+    """Scope analysis of n C functions that all bind ``i`` and ``total`` (10,000 functions = 1 MB; the
+    wall-clock bounds once asserted in tests/fidelity live here), then 2,000 renames on one index."""
+    print("\n| identifier analysis |" + "".join(f" {n:,} functions (s) |" for n in sizes) + " exponent |")
+    print("|---|" + "---:|" * (len(sizes) + 1))
+    times = []
+    for n in sizes:
+        code = "".join(REPEATED % k for k in range(n))
+        start = time.process_time()
+        index = IdentifierIndex(code, "c")
+        times.append(max(time.process_time() - start, 1e-6))
+        if len(index.occurrences["i"]) != 4 * n:
+            raise SystemExit(
+                f"identifier analysis of {n} functions resolved {len(index.occurrences['i'])} uses of i"
+            )
+    fit = slope(sizes, times)
+    print("| C, repeated bindings |" + "".join(f" {t:.2f} |" for t in times) + f" {fit:.2f} |")
+    index = IdentifierIndex(REPEATED % 0, "c")
+    start = time.process_time()
+    for k in range(2000):
+        index.rename({"total": f"acc{k}"})
+    print(f"\n2,000 renames on one built index: {time.process_time() - start:.3f} s CPU")
+    return fit
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 3000, 10_000, 30_000, 100_000])
     ap.add_argument("--languages", nargs="+", default=["java", "c", "cpp", "python"])
     ap.add_argument("--max-exponent", type=float, default=1.2)
+    ap.add_argument("--identifier-sizes", type=int, nargs="+", default=[1000, 3000, 10_000])
+    ap.add_argument("--skip-identifiers", action="store_true", help="only the transform table")
     args = ap.parse_args()
     loadavg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
@@ -114,6 +144,8 @@ def main() -> None:
         worst = max(worst, fit)
         cells = "".join(f" {t:.2f} |" for t in times)
         print(f"| {language} | {name} |{cells} {fit:.2f} | {last:.2f} |", flush=True)
+    if not args.skip_identifiers:
+        worst = max(worst, identifier_rows(args.identifier_sizes))
     print(f"\nlargest fitted exponent: {worst:.2f} (limit {args.max_exponent})")
     sys.exit(1 if worst > args.max_exponent else 0)
 

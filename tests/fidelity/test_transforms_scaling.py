@@ -10,20 +10,15 @@ covers that.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from pathlib import Path
-from types import FrameType
-from typing import Any
+import random
 
 import pytest
 
-import fidelity
 from fidelity.transforms import apply_transform, list_transforms
 from fidelity.transforms.edits import EditSet
 from fidelity.transforms.names import FreshNames
+from tests.fidelity.workcount import executed_lines
 
-PACKAGE = str(Path(fidelity.__file__).parent)
 SMALL, LARGE = 60, 240  # 4x the sites
 MAX_GROWTH = 4 * 1.5  # linear plus slack for per-call constants; quadratic would be ~16
 
@@ -62,26 +57,6 @@ def program(language: str, stmt: str, n: int) -> str:
         else "int x = 0, y = 0, i = 0, b = 0;"
     )
     return "int f(int z) {\n    " + "\n    ".join([decl, *[stmt] * n]) + "\n    return x + y;\n}\n"
-
-
-def executed_lines(fn: Callable[[], Any]) -> tuple[int, Any]:
-    """(Python lines executed inside the fidelity package while running ``fn``, its result)."""
-    count = 0
-
-    def local(frame: FrameType, event: str, arg: object) -> Any:
-        nonlocal count
-        count += event == "line"
-        return local
-
-    def global_(frame: FrameType, event: str, arg: object) -> Any:
-        return local if frame.f_code.co_filename.startswith(PACKAGE) else None
-
-    sys.settrace(global_)
-    try:
-        result = fn()
-    finally:
-        sys.settrace(None)
-    return count, result
 
 
 CASES = [
@@ -130,7 +105,7 @@ def test_fresh_names_resume_their_search() -> None:
     """n requests for one taken hint give hint0, hint1, ... and cost O(n) in total."""
     counts = []
     for n in (200, 800):
-        fresh = FreshNames({"i_index"}, __import__("random").Random(0), "python")
+        fresh = FreshNames({"i_index"}, random.Random(0), "python")
         lines, names = executed_lines(lambda fresh=fresh, n=n: [fresh.fresh("i_index") for _ in range(n)])
         assert names == [f"i_index{k}" for k in range(n)]
         counts.append(lines)
