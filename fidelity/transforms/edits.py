@@ -130,6 +130,11 @@ def _span_key(edit: Edit) -> tuple[int, int]:
     return edit.start, edit.end
 
 
+def finish(es: EditSet, sites: int) -> tuple[str, int] | None:
+    """A transform's result from its edit set: (new code, sites), or None when nothing was rewritten."""
+    return (es.result().decode("utf-8", errors="surrogatepass"), sites) if sites else None
+
+
 def innermost_first(nodes: list[Node]) -> list[Node]:
     """Nodes ordered so that any node comes before the nodes enclosing it."""
     return sorted(nodes, key=lambda n: (-n.start_byte, n.end_byte))

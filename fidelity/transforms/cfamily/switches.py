@@ -6,10 +6,18 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from fidelity.transforms.base import TransformContext, register
-from fidelity.transforms.edits import Damage, EditSet, captures, indent_unit, innermost_first, line_indent
-from fidelity.transforms.syntax import is_pure, syntax
-from fidelity.transforms.syntax import sites as query_sites
+from fidelity.transforms.base import TransformContext
+from fidelity.transforms.cfamily.syntax import is_pure, syntax
+from fidelity.transforms.cfamily.syntax import sites as query_sites
+from fidelity.transforms.edits import (
+    Damage,
+    EditSet,
+    captures,
+    finish,
+    indent_unit,
+    innermost_first,
+    line_indent,
+)
 
 _EXITS = {"return_statement", "throw_statement", "continue_statement"}
 _JAVA_INT = {
@@ -31,12 +39,6 @@ _BREAK_SCOPES = frozenset(
         "class_body",
     }
 )
-
-_JUMPS = {
-    "java": "(break_statement) @b (yield_statement) @b",
-    "c": "(break_statement) @b (case_statement) @b",
-}
-_JUMPS["cpp"] = _JUMPS["c"]  # C++ statements mirror C's grammar
 
 Group = tuple[list[Node | None], list[Node]]  # (case values, None = default; statements)
 
@@ -83,7 +85,7 @@ def _group_ok(stmts: list[Node], last: bool, syn_decl: str, language: str) -> bo
         return False  # fall-through
     body = stmts[:-1] if stmts and stmts[-1].type == "break_statement" else stmts
     for stmt in body:
-        for node in captures(language, _JUMPS[language], stmt).get("b", []):
+        for node in captures(language, syntax(language).switch_jumps, stmt).get("b", []):
             current, nested = node.parent, False
             while current is not None and current != stmt.parent:
                 nested = nested or current.type in _BREAK_SCOPES
@@ -142,7 +144,6 @@ def _rewrite(ctx: TransformContext, es: EditSet, switch: Node, unit: bytes) -> b
     return out + (b" else " + default if default is not None else b"")
 
 
-@register("switch_to_if", "java", "c")
 def switch_to_if(ctx: TransformContext) -> tuple[str, int] | None:
     if b"switch" not in ctx.source:
         return None  # no switch anywhere: skip the query
@@ -160,4 +161,4 @@ def switch_to_if(ctx: TransformContext) -> tuple[str, int] | None:
         if new is not None:
             es.replace(switch.start_byte, switch.end_byte, new)
             sites += 1
-    return (es.result().decode("utf-8", errors="surrogatepass"), sites) if sites else None
+    return finish(es, sites)
