@@ -119,6 +119,7 @@ def main() -> None:
     ap.add_argument("--max-exponent", type=float, default=1.2)
     ap.add_argument("--identifier-sizes", type=int, nargs="+", default=[1000, 3000, 10_000])
     ap.add_argument("--skip-identifiers", action="store_true", help="only the transform table")
+    ap.add_argument("--transforms", nargs="+", default=None, help="only these transforms")
     args = ap.parse_args()
     loadavg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
@@ -130,6 +131,8 @@ def main() -> None:
     print("|---|---|" + "---:|" * (len(args.sizes) + 2))
     worst = 0.0
     for (language, name), make in programs(args.languages).items():
+        if args.transforms and name not in args.transforms:
+            continue
         times = []
         for n in args.sizes:
             code = make(n)

@@ -14,6 +14,7 @@ from fidelity.parsing import LANGUAGES, count_errors, parse
 from fidelity.transforms import (
     IdentifierIndex,
     apply_transform,
+    base,
     identifiers,
     list_transforms,
     rename_identifiers,
@@ -21,6 +22,7 @@ from fidelity.transforms import (
 )
 from fidelity.transforms.api import same_tokens
 from fidelity.transforms.edits import Damage
+from fidelity.transforms.profile import cfamily, profile, profiles
 from tests.conftest import BCB, DEVIGN, needs_shared
 
 REQUIRED = {
@@ -239,3 +241,27 @@ def test_damage_overlaps_matches_a_scan_of_every_range(code: str) -> None:
         for end in range(start, len(code) + 1, 3):
             brute = any(s <= end and start <= e for s, e in damage.ranges)
             assert damage.overlaps(start, end) == brute, (start, end)
+
+
+def test_transform_tables_carry_the_properties() -> None:
+    """Properties are registered with each transform (they were name sets in api.py): the renames
+    keep the token stream, C-family ``reformat`` moves only blanks at line edges (Python's cannot:
+    its indentation is syntax)."""
+    renames = {"rename_local_variables", "rename_parameters", "rename_function", "natural_rename"}
+    for language in LANGUAGES:
+        table = base.transforms(language)
+        assert {n for n, t in table.items() if t.token_preserving} == renames, language
+        layout = set() if language == "python" else {"reformat"}
+        assert {n for n, t in table.items() if t.layout_only} == layout, language
+
+
+def test_every_language_has_a_profile_and_a_table() -> None:
+    assert set(profiles()) == set(LANGUAGES)
+    for language in LANGUAGES:
+        assert profiles()[language].name == language
+        assert (profiles()[language].cfamily is None) == (language == "python")
+        assert base.transforms(language), language
+    with pytest.raises(ValueError, match="not a C-family language"):
+        cfamily("python")
+    with pytest.raises(ValueError, match="No language profile for 'cobol'"):
+        profile("cobol")
