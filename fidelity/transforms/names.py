@@ -3,7 +3,6 @@ names of each language are in its :class:`~fidelity.transforms.profile.LanguageP
 
 from __future__ import annotations
 
-import itertools
 import random
 import re
 from collections.abc import Iterable
@@ -103,8 +102,9 @@ class FreshNames:
         base = hint or self.rng.choice(_POOL)
         if self.claim(base):
             return base
-        for k in itertools.count(self._next.get(base, 0)):
+        start = self._next.get(base, 0)
+        for k in range(start, start + 10_000):  # a base no suffix can make valid (``__x``) gives up
             if self.claim(f"{base}{k}"):
                 self._next[base] = k + 1
                 return f"{base}{k}"
-        raise AssertionError("unreachable: itertools.count never ends")
+        raise RuntimeError("no fresh name found")

@@ -110,3 +110,15 @@ def test_fresh_names_resume_their_search() -> None:
         assert names == [f"i_index{k}" for k in range(n)]
         counts.append(lines)
     assert counts[1] <= MAX_GROWTH * counts[0], counts
+
+
+def test_fresh_names_give_up_on_a_base_no_suffix_can_fix() -> None:
+    """``for _ in range(n)`` hints ``__index``: no ``__index<k>`` is a valid new name (dunder), so the
+    search must stop (it once ran until the process was killed for memory) -- as before, with an error
+    that apply_transform reports as not applicable."""
+    fresh = FreshNames(set(), random.Random(0), "python")
+    with pytest.raises(RuntimeError, match="no fresh name"):
+        fresh.fresh("__index")
+    code = "def f(n):\n    total = 0\n    for _ in range(n):\n        total += 1\n    return total\n"
+    result = apply_transform(code, "python", "for_to_while")
+    assert result.status == "not_applicable" and "no fresh name" in result.reason
