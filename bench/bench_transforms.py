@@ -19,7 +19,12 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+# --root CHECKOUT times another checkout's fidelity package (e.g. the code before a refactor); run the
+# two alternately for a before/after comparison (bench/results/transform_layout.md)
+_ROOT = sys.argv[sys.argv.index("--root") + 1] if "--root" in sys.argv[:-1] else None
+sys.path.insert(
+    0, _ROOT or str(Path(__file__).resolve().parents[1])
+)  # run from a checkout without installing
 
 from fidelity.parsing import get_parser  # noqa: E402
 from fidelity.transforms import apply_transform, list_transforms  # noqa: E402
@@ -57,6 +62,7 @@ def main() -> None:
     ap.add_argument("--language", choices=sorted(CORPORA), default="java")
     ap.add_argument("--limit", type=int, default=None, help="first N functions (default: all)")
     ap.add_argument("--transforms", nargs="*", default=None, help="subset of transform names")
+    ap.add_argument("--root", default=None, help="checkout whose fidelity package is timed (default: this)")
     args = ap.parse_args()
     codes = load(args.language, args.limit)
     names = args.transforms or list_transforms(args.language)
@@ -79,6 +85,7 @@ def main() -> None:
         ratios.append(seconds / parse_s)
         print(f"| {name} | {100 * ok / n:.1f} | {n / seconds:,.0f} | {seconds / parse_s:.1f}x |")
     print(f"| **mean** | | {sum(rates) / len(rates):,.0f} | {sum(ratios) / len(ratios):.1f}x |")
+    print(f"\ntransform CPU s in all: {sum(n / r for r in rates):.2f} ({__import__('fidelity').__file__})")
     print(f"\nload average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

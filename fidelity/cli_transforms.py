@@ -1,7 +1,11 @@
 """``list-transforms`` and ``transform`` subcommands (a stable contract for other tools).
 
 Exit codes of ``transform`` on one input: 0 variant on stdout, 3 not applicable, 2 not code in that
-language. The ``--jsonl`` batch mode never stops on a bad line; it reports status counts on stderr.
+language. The ``--jsonl`` batch mode never stops on a bad line: each input line gives one record whose
+``status`` is a transform status (``ok``, ``not_applicable``, ``parse_error``: the code is not code in
+that language) or ``error`` (the line itself is bad: not UTF-8, not JSON, no string ``code``, bad
+``preserve``; the record's ``error`` names the line). The summary on stderr counts the records'
+statuses, so the two always agree.
 """
 
 from __future__ import annotations
@@ -79,20 +83,27 @@ def run_transform(args: argparse.Namespace) -> int:
     return 0
 
 
-def _record(line_no: int, line: str, args: argparse.Namespace) -> dict[str, Any]:
+STATUSES = ("ok", "not_applicable", "parse_error", "error")
+
+
+def _record(line_no: int, raw: bytes, args: argparse.Namespace) -> dict[str, Any]:
     from fidelity.transforms import apply_transform
 
     base: dict[str, Any] = {"id": None, "transform": args.transform, "code": None, "sites": 0}
     try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return {**base, "status": "error", "error": f"line {line_no}: not UTF-8 (byte {exc.start})"}
+    try:
         item = json.loads(line)
     except json.JSONDecodeError as exc:
-        return {**base, "status": "parse_error", "error": f"line {line_no}: malformed JSON ({exc.msg})"}
+        return {**base, "status": "error", "error": f"line {line_no}: malformed JSON ({exc.msg})"}
     if not isinstance(item, dict) or not isinstance(item.get("code"), str):
         ident = item.get("id") if isinstance(item, dict) else None
         return {
             **base,
             "id": ident,
-            "status": "parse_error",
+            "status": "error",
             "error": f'line {line_no}: missing string "code"',
         }
     preserve = item.get("preserve") or []
@@ -100,7 +111,7 @@ def _record(line_no: int, line: str, args: argparse.Namespace) -> dict[str, Any]
         return {
             **base,
             "id": item.get("id"),
-            "status": "parse_error",
+            "status": "error",
             "error": f'line {line_no}: "preserve" must be a list of names',
         }
     result = apply_transform(item["code"], args.language, args.transform, args.seed, preserve)
@@ -111,7 +122,7 @@ def run_batch(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     try:
-        lines = args.jsonl.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = args.jsonl.read_bytes().splitlines()  # decoded per line: one bad line is one error record
     except OSError as exc:
         print(f"error: cannot read {args.jsonl}: {exc}", file=sys.stderr)
         return 1
@@ -123,11 +134,11 @@ def run_batch(args: argparse.Namespace) -> int:
             if not line.strip():
                 continue
             record = _record(line_no, line, args)
-            counts["error" if "error" in record else record["status"]] += 1
+            counts[record["status"]] += 1  # the summary counts exactly what the records say
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     finally:
         if args.output:
             out.close()
-    summary = ", ".join(f"{k}={counts[k]}" for k in ("ok", "not_applicable", "parse_error", "error"))
+    summary = ", ".join(f"{k}={counts[k]}" for k in STATUSES)
     print(f"{args.transform}: {sum(counts.values())} records ({summary})", file=sys.stderr)
     return 0

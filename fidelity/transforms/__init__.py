@@ -1,34 +1,28 @@
 """Semantic-preserving code transforms (tree-sitter, byte-range edits) under stable names.
 
-Importing this package registers every transform module: the shared ones listed here and any
-language-specific ``cpp_*`` / ``python_*`` modules found beside them.
+Layout: one package per language (``java/``, ``c/``, ``cpp/``, ``python/``), each with its
+``profile`` (:class:`~fidelity.transforms.profile.LanguageProfile`), its ``scope`` analyzer and a
+``transforms`` table listing what it offers with each transform's properties; ``cfamily/`` holds the
+rewrites Java, C and C++ share, parameterised by the profile. Adding a language is one new package
+(and its name in ``fidelity.parsing.LANGUAGES``); adding a transform is one function and one table line.
+Every language of ``LANGUAGES`` must have its package: a missing one fails at import, loudly.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
-import pkgutil
 
-from fidelity.transforms import (  # noqa: F401  (register analyzers)
-    renaming,  # noqa: F401  (register transforms)
-    scope_c,
-    scope_java,
-)
+from fidelity.parsing import LANGUAGES
 from fidelity.transforms.api import apply_transform, identifiers, list_transforms, rename_identifiers
-from fidelity.transforms.base import TransformContext, Transformed, register, registry
+from fidelity.transforms.base import Transform, TransformContext, Transformed, install, register, registry
 from fidelity.transforms.scope import IdentifierIndex, cached_index
 
-_SHARED = ("loops", "conditionals", "switches", "operators", "braces", "dead_code", "layout")
-for _name in _SHARED:
-    if importlib.util.find_spec(f"{__name__}.{_name}") is not None:
-        importlib.import_module(f"{__name__}.{_name}")
-for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-    if _info.name.startswith(("cpp_", "python_")):
-        importlib.import_module(f"{__name__}.{_info.name}")
+for _language in LANGUAGES:  # explicit: fidelity.transforms.<language>.transforms, no silent skipping
+    install(_language, importlib.import_module(f"{__name__}.{_language}.transforms").TRANSFORMS)
 
 __all__ = [
     "IdentifierIndex",
+    "Transform",
     "TransformContext",
     "Transformed",
     "apply_transform",

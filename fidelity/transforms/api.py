@@ -10,29 +10,24 @@ from collections.abc import Callable, Iterable
 from tree_sitter import Node, Point, Tree
 
 from fidelity.parsing import LANGUAGES, check_language, count_errors, get_parser, parse
-from fidelity.transforms.base import TransformContext, Transformed, TransformFn, preserve_set, registry
+from fidelity.transforms.base import Transform, TransformContext, Transformed, preserve_set, transforms
 from fidelity.transforms.scope import cached_index
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _PUNCTUATION = re.compile(r"[;{}()=]")
 MIN_STRUCTURED = 0.3  # Devign's macro-mangled C stays above this; prose and markup fall below
-# Renames swap identifier tokens for fresh non-keyword identifiers: the token stream keeps its shape,
-# so the parse cannot gain errors and the (costly) verification re-parse is skipped for them.
-TOKEN_PRESERVING = frozenset(
-    {"rename_local_variables", "rename_parameters", "rename_function", "natural_rename"}
-)
-# Layout-only rewrites (C-family/Java ``reformat``) change blanks at line edges and nothing else;
-# :func:`same_tokens` proves that per output, so their re-parse is skipped for inputs that parse
-# cleanly. Not for damaged ones: tree-sitter's error recovery costs count skipped bytes, so moving
-# blanks can change which recovery wins (one Devign function went from 94 to 96 ERROR nodes).
-LAYOUT_ONLY = frozenset({"reformat"})
+# Which outputs skip the verifying re-parse is a property of each transform (base.Transform):
+# token-preserving renames always; layout-only rewrites (C-family/Java ``reformat``) only when
+# :func:`same_tokens` proves it for the output and the input parses cleanly -- tree-sitter's error
+# recovery costs count skipped bytes, so moving blanks can change which recovery wins on damaged
+# input (one Devign function went from 94 to 96 ERROR nodes).
 _EDGE_BLANKS = operator.methodcaller("strip", " \t\f\v\r")
 _SPLICE_RISK = re.compile(r"\\(?!\r\n)[ \t\f\v\r]+(?:\n|\Z)")  # stripping these blanks would splice lines
 
 
 def list_transforms(language: str) -> list[str]:
     """Stable transform names available for ``language``, sorted."""
-    return sorted(registry(check_language(language)))
+    return sorted(transforms(check_language(language)))
 
 
 def _structured_bytes(node: Node, damaged: bool = False) -> int:
@@ -62,8 +57,8 @@ def not_code_reason(code: str, tree: Tree | None) -> str:
     return ""
 
 
-def _lookup(language: str, name: str) -> TransformFn:
-    table = registry(check_language(language))
+def _lookup(language: str, name: str) -> Transform:
+    table = transforms(check_language(language))
     if name not in table:
         raise ValueError(
             f"Unknown transform {name!r} for {language}; expected one of {', '.join(sorted(table))}"
@@ -79,7 +74,7 @@ def apply_transform(
     The output is checked by re-parsing: a variant with more ERROR/MISSING nodes than the input is
     discarded as "not_applicable", so callers can trust every "ok" variant.
     """
-    fn = _lookup(language, name)
+    transform = _lookup(language, name)
 
     def result(status: str, out: str | None = None, sites: int = 0, reason: str = "") -> Transformed:
         return Transformed(name, language, status, out, sites, reason)  # type: ignore[arg-type]
@@ -87,16 +82,15 @@ def apply_transform(
     if not isinstance(code, str):
         return result("parse_error", reason=f"expected str input, got {type(code).__name__}")
     try:
-        return _run(fn, code, language, name, seed, preserve, result)
+        return _run(transform, code, language, seed, preserve, result)
     except RecursionError:  # pathological nesting: report, never raise
         return result("parse_error", reason="input nests too deeply to analyse")
 
 
 def _run(
-    fn: TransformFn,
+    transform: Transform,
     code: str,
     language: str,
-    name: str,
     seed: int,
     preserve: Iterable[str],
     result: Callable[..., Transformed],
@@ -112,15 +106,14 @@ def _run(
         return result("parse_error", reason=reason)
     ctx = TransformContext(code, source, tree, language, random.Random(seed), preserve_set(preserve))
     try:
-        produced = fn(ctx)
+        produced = transform.fn(ctx)
     except Exception as exc:  # a transform bug must not kill a batch; report it per input
         return result("not_applicable", reason=f"transform failed: {exc!r}")
     if produced is None or produced[1] <= 0 or produced[0] == code:
-        return result("not_applicable", reason=f"no {name} site outside damaged regions")
+        return result("not_applicable", reason=f"no {transform.name} site outside damaged regions")
     out, sites = produced
-    if name in TOKEN_PRESERVING or (
-        name in LAYOUT_ONLY
-        and language != "python"
+    if transform.token_preserving or (
+        transform.layout_only
         and not tree.root_node.has_error  # error recovery weighs skipped bytes: blanks can matter
         and same_tokens(code, out)
     ):

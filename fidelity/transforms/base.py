@@ -45,25 +45,56 @@ class TransformContext:
 
 TransformFn = Callable[[TransformContext], "tuple[str, int] | None"]
 
-_REGISTRY: dict[str, dict[str, TransformFn]] = {}
+
+@dataclass(frozen=True)
+class Transform:
+    """One line of a language's transform table: a stable name, the function, and facts about its
+    output that let :func:`~fidelity.transforms.api.apply_transform` skip its verifying re-parse."""
+
+    name: str
+    fn: TransformFn
+    # swaps identifier tokens for fresh non-keyword identifiers: the token stream keeps its shape, so
+    # the parse cannot gain errors
+    token_preserving: bool = False
+    # changes only blanks at line starts/ends, where whitespace is insignificant (C family, not Python);
+    # ``same_tokens`` proves it per output
+    layout_only: bool = False
 
 
-def register(name: str, *languages: str) -> Callable[[TransformFn], TransformFn]:
-    """Register ``fn`` as transform ``name`` for each of ``languages`` (stable public names)."""
+_REGISTRY: dict[str, dict[str, Transform]] = {}
+
+
+def install(language: str, table: Iterable[Transform]) -> None:
+    """Add a language's transform table to the registry (names must be unique per language)."""
+    installed = _REGISTRY.setdefault(language, {})
+    for transform in table:
+        if transform.name in installed:
+            raise ValueError(f"transform {transform.name!r} registered twice for {language}")
+        installed[transform.name] = transform
+
+
+def register(
+    name: str, *languages: str, token_preserving: bool = False, layout_only: bool = False
+) -> Callable[[TransformFn], TransformFn]:
+    """Decorator adding ``fn`` as transform ``name`` for ``languages`` at run time (an extension hook;
+    the built-in transforms are listed in each language's ``transforms.TRANSFORMS`` table)."""
 
     def deco(fn: TransformFn) -> TransformFn:
         for language in languages:
-            table = _REGISTRY.setdefault(language, {})
-            if name in table:
-                raise ValueError(f"transform {name!r} registered twice for {language}")
-            table[name] = fn
+            install(language, [Transform(name, fn, token_preserving, layout_only)])
         return fn
 
     return deco
 
 
-def registry(language: str) -> dict[str, TransformFn]:
+def transforms(language: str) -> dict[str, Transform]:
+    """name -> :class:`Transform` registered for ``language`` (empty for an unknown language)."""
     return _REGISTRY.get(language, {})
+
+
+def registry(language: str) -> dict[str, TransformFn]:
+    """name -> transform function for ``language``."""
+    return {name: t.fn for name, t in transforms(language).items()}
 
 
 def preserve_set(preserve: Iterable[str] | None) -> frozenset[str]:

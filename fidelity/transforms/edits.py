@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from sortedcontainers import SortedKeyList
 from tree_sitter import Node, Query, QueryCursor, Tree
 
 from fidelity.parsing import get_language
@@ -49,23 +50,56 @@ class EditSet:
 
     Process candidates innermost-first (see :func:`innermost_first`); ``render(node)`` gives the
     node's text with the edits already made inside it, so the outer rewrite can embed it.
+
+    The edits are kept sorted by (start, end); while no two of them straddle each other (every
+    transform's normal case) they are also sorted by end, so each query is a bisection and each
+    edit is absorbed once: a rewrite with n sites costs O(n log n), not O(n^2). A replacement that
+    straddles an earlier edit (only a transform bug does this) switches the set to a plain scan,
+    with the same results; :func:`apply_edits` then reports the overlap as before.
     """
 
     def __init__(self, source: bytes) -> None:
         self.source = source
-        self.edits: list[Edit] = []
+        self._sorted: SortedKeyList = SortedKeyList(key=_span_key)  # disjoint edits
+        self._scan: list[Edit] | None = None  # set once two edits straddle
+
+    @property
+    def edits(self) -> list[Edit]:
+        return list(self._sorted) if self._scan is None else self._scan
+
+    def _first_at(self, start: int) -> int:
+        """Index of the first edit starting at or after ``start``."""
+        return int(self._sorted.bisect_key_left((start, start)))
+
+    def _inside_range(self, start: int, end: int) -> tuple[int, int]:
+        """Edits ``[i, k)`` of the sorted list lie inside ``[start, end)`` (ends rise with starts)."""
+        edits = self._sorted
+        i = k = self._first_at(start)
+        while k < len(edits) and edits[k].end <= end:
+            k += 1
+        return i, k
 
     def inside(self, start: int, end: int) -> list[Edit]:
-        return [e for e in self.edits if start <= e.start and e.end <= end]
+        if self._scan is not None:
+            return [e for e in self._scan if start <= e.start and e.end <= end]
+        i, k = self._inside_range(start, end)
+        return list(self._sorted.islice(i, k))
 
     def overlaps(self, start: int, end: int) -> bool:
         """True when an existing edit straddles the range (neither inside nor disjoint)."""
-        for e in self.edits:
-            disjoint = e.end <= start or e.start >= end
-            contained = start <= e.start and e.end <= end
-            if not (disjoint or contained):
-                return True
-        return False
+        if self._scan is not None:
+            for e in self._scan:
+                disjoint = e.end <= start or e.start >= end
+                contained = start <= e.start and e.end <= end
+                if not (disjoint or contained):
+                    return True
+            return False
+        edits = self._sorted
+        i = self._first_at(start)
+        if i > 0 and edits[i - 1].end > start:  # begins before ``start``, ends after it
+            return True
+        last = int(edits.bisect_key_left((end, end))) - 1  # the last edit beginning before ``end``
+        return last >= i and edits[last].end > end
 
     def render(self, start: int, end: int) -> bytes:
         return apply_edits(self.source, self.inside(start, end), start, end)
@@ -74,15 +108,31 @@ class EditSet:
         return self.render(node.start_byte, node.end_byte)
 
     def replace(self, start: int, end: int, text: bytes) -> None:
-        inner = self.inside(start, end)
-        self.edits = [e for e in self.edits if e not in inner]
-        self.edits.append(Edit(start, end, text))
+        if self._scan is None and self.overlaps(start, end):
+            self._scan = list(self._sorted)
+        if self._scan is not None:
+            inner = self.inside(start, end)
+            self._scan = [e for e in self._scan if e not in inner]
+            self._scan.append(Edit(start, end, text))
+            return
+        i, k = self._inside_range(start, end)
+        del self._sorted[i:k]
+        self._sorted.add(Edit(start, end, text))
 
     def result(self) -> bytes:
         return apply_edits(self.source, self.edits)
 
     def __len__(self) -> int:
-        return len(self.edits)
+        return len(self._sorted) if self._scan is None else len(self._scan)
+
+
+def _span_key(edit: Edit) -> tuple[int, int]:
+    return edit.start, edit.end
+
+
+def finish(es: EditSet, sites: int) -> tuple[str, int] | None:
+    """A transform's result from its edit set: (new code, sites), or None when nothing was rewritten."""
+    return (es.result().decode("utf-8", errors="surrogatepass"), sites) if sites else None
 
 
 def innermost_first(nodes: list[Node]) -> list[Node]:

@@ -1,11 +1,11 @@
 """Scope-aware renames: ``rename_local_variables``, ``rename_parameters``, ``rename_function``,
-``natural_rename``. Any language with a registered analyzer (see :mod:`scope`) can reuse these
-functions: ``register("rename_parameters", "cpp")(rename_parameters)``.
+``natural_rename``, shared by every language: each language package contributes a scope analyzer
+(``<language>/scope.py``, see :mod:`fidelity.transforms.scope`) and lists these in its table.
 """
 
 from __future__ import annotations
 
-from fidelity.transforms.base import TransformContext, register
+from fidelity.transforms.base import Transform, TransformContext
 from fidelity.transforms.lexicon import natural_alternatives
 from fidelity.transforms.names import FreshNames
 from fidelity.transforms.scope import IdentifierIndex, Kind
@@ -27,24 +27,20 @@ def _rename_kind(ctx: TransformContext, *kinds: Kind) -> tuple[str, int] | None:
     return None if out is None else (out, len(mapping))
 
 
-@register("rename_local_variables", "java", "c")
 def rename_local_variables(ctx: TransformContext) -> tuple[str, int] | None:
     """Every local variable gets a fresh seeded name; sites = variables renamed."""
     return _rename_kind(ctx, "local")
 
 
-@register("rename_parameters", "java", "c")
 def rename_parameters(ctx: TransformContext) -> tuple[str, int] | None:
     return _rename_kind(ctx, "param")
 
 
-@register("rename_function", "java", "c")
 def rename_function(ctx: TransformContext) -> tuple[str, int] | None:
     """The defined function/method name and its direct (recursive) calls."""
     return _rename_kind(ctx, "function")
 
 
-@register("natural_rename", "java", "c")
 def natural_rename(ctx: TransformContext) -> tuple[str, int] | None:
     """Lexicon renames (``buf`` -> ``buffer``) of locals and parameters whose sub-tokens it knows."""
     index = index_for(ctx)
@@ -59,3 +55,12 @@ def natural_rename(ctx: TransformContext) -> tuple[str, int] | None:
         return None
     out = index.rename(mapping)
     return None if out is None else (out, len(mapping))
+
+
+# Table lines every language shares (each language package lists them in its own table).
+TRANSFORMS = (
+    Transform("rename_local_variables", rename_local_variables, token_preserving=True),
+    Transform("rename_parameters", rename_parameters, token_preserving=True),
+    Transform("rename_function", rename_function, token_preserving=True),
+    Transform("natural_rename", natural_rename, token_preserving=True),
+)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-from tree_sitter import Tree
+from tree_sitter import Node, Tree
 
 from fidelity.parsing import check_language, parse
 from fidelity.transforms.edits import Damage
@@ -58,6 +58,11 @@ def register_analyzer(language: str) -> Callable[[Analyzer], Analyzer]:
         return fn
 
     return deco
+
+
+def span(node: Node) -> Span:
+    """The node's byte range."""
+    return (node.start_byte, node.end_byte)
 
 
 def has_analyzer(language: str) -> bool:

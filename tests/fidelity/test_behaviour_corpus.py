@@ -10,8 +10,10 @@ compiled in batches (one javac per batch) because javac's start-up dominates.
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import itertools
+import json
 import re
 import subprocess
 import sys
@@ -30,6 +32,10 @@ pytestmark = pytest.mark.slow
 CORPUS = Path(__file__).parent / "corpus"
 SUFFIX = {"java": ".java", "c": ".c", "cpp": ".cpp", "python": ".py"}
 SEEDS = (0, 1, 2)
+# Which (program, transform, seed) each program was written to exercise: only these are compiled
+# and run, and each must still give a variant. Regenerate after adding programs or transforms with
+# ``python -m tests.fidelity.test_behaviour_corpus --write-manifest`` (and review the diff).
+MANIFEST = CORPUS / "applicable.json"
 RUN_TIMEOUT = 20
 BUILD_TIMEOUT = 120
 JVM = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto", *JVM_QUIET]
@@ -61,17 +67,34 @@ def programs(language: str) -> list[Path]:
     return sorted((CORPUS / language).glob("*" + SUFFIX[language]))
 
 
+def load_manifest() -> dict[str, dict[str, dict[str, list[int]]]]:
+    """language -> program -> transform -> the seeds whose variant is applicable (see MANIFEST)."""
+    return json.loads(MANIFEST.read_text(encoding="utf-8"))
+
+
+def applicable_cases(language: str) -> set[tuple[str, str, int]]:
+    """(program, transform, seed) for which ``apply_transform`` gives a variant today."""
+    return {
+        (program.stem, name, seed)
+        for program in programs(language)
+        for name in list_transforms(language)
+        for seed in SEEDS
+        if apply_transform(program.read_text(encoding="utf-8"), language, name, seed=seed).ok
+    }
+
+
 def _cases() -> Iterator[object]:
-    for language in SUFFIX:
-        for program in programs(language):
-            for name in list_transforms(language):
-                for seed in SEEDS:
-                    reason = KNOWN_BUGS.get((language, program.stem, name, seed)) or KNOWN_BUGS.get(
-                        (language, program.stem, name, None)
+    """Only the applicable cases of the manifest: a not-applicable case compiles and runs nothing."""
+    for language, by_program in load_manifest().items():
+        for stem, by_transform in sorted(by_program.items()):
+            for name, seeds in sorted(by_transform.items()):
+                for seed in seeds:
+                    reason = KNOWN_BUGS.get((language, stem, name, seed)) or KNOWN_BUGS.get(
+                        (language, stem, name, None)
                     )
                     marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-                    ident = f"{language}-{program.stem}-{name}-{seed}"
-                    yield pytest.param(language, program.stem, name, seed, marks=marks, id=ident)
+                    ident = f"{language}-{stem}-{name}-{seed}"
+                    yield pytest.param(language, stem, name, seed, marks=marks, id=ident)
 
 
 def _run(cmd: list[str], cwd: Path, timeout: int) -> subprocess.CompletedProcess[str]:
@@ -223,8 +246,28 @@ def test_transform_preserves_behaviour(
     outcomes, language: str, program: str, transform: str, seed: int
 ) -> None:
     outcome = outcomes(language)[program, transform, seed]
-    assert outcome.status in ("ok", "not_applicable"), f"{outcome.status}: {outcome.detail}"
+    assert outcome.status == "ok", (
+        f"{program} was written for {transform} (seed {seed}) but it is no longer applicable: "
+        f"{outcome.status}: {outcome.detail}"
+    )
     assert outcome.passed, outcome.detail
+
+
+@pytest.mark.parametrize("language", list(SUFFIX))
+def test_manifest_lists_exactly_the_applicable_cases(outcomes, language: str) -> None:
+    """An applicable case missing from the manifest would never be run; a listed one that stopped
+    applying is reported by the case itself (and here, with the others)."""
+    applicable = {key for key, o in outcomes(language).items() if o.status == "ok"}
+    listed = {
+        (stem, name, seed)
+        for stem, by_transform in load_manifest().get(language, {}).items()
+        for name, seeds in by_transform.items()
+        for seed in seeds
+    }
+    assert not applicable - listed, f"applicable but not in {MANIFEST.name}: {sorted(applicable - listed)}"
+    assert not listed - applicable, (
+        f"in {MANIFEST.name} but no longer applicable: {sorted(listed - applicable)}"
+    )
 
 
 @pytest.mark.parametrize("language", list(SUFFIX))
@@ -238,3 +281,20 @@ def test_every_transform_fires_somewhere(outcomes, language: str) -> None:
 def test_corpus_is_complete() -> None:
     for language in SUFFIX:
         assert len(programs(language)) >= 12, f"{language} corpus has only {len(programs(language))} programs"
+
+
+def write_manifest() -> None:
+    manifest: dict[str, dict[str, dict[str, list[int]]]] = {}
+    for language in SUFFIX:
+        for stem, name, seed in sorted(applicable_cases(language)):
+            manifest.setdefault(language, {}).setdefault(stem, {}).setdefault(name, []).append(seed)
+    MANIFEST.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    total = sum(len(seeds) for p in manifest.values() for t in p.values() for seeds in t.values())
+    print(f"{MANIFEST}: {total} applicable cases")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="rewrite the behaviour corpus manifest")
+    parser.add_argument("--write-manifest", action="store_true", required=True)
+    parser.parse_args()
+    write_manifest()

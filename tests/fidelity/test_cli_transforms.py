@@ -47,21 +47,26 @@ def test_transform_stdin_preserve_and_exit_codes(
 def test_batch_survives_bad_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     lines = [
-        json.dumps({"id": "a", "code": CODE}),
-        "{not json",
-        json.dumps({"id": "c"}),
-        json.dumps({"id": "d", "code": CODE, "preserve": ["a"]}),
-        json.dumps({"id": "e", "code": ""}),
+        json.dumps({"id": "a", "code": CODE}).encode(),
+        b"{not json",
+        json.dumps({"id": "c"}).encode(),
+        json.dumps({"id": "d", "code": CODE, "preserve": ["a"]}).encode(),
+        json.dumps({"id": "e", "code": ""}).encode(),
+        b'{"id": "f", "code": "int f(int \xff) { return 0; }"}',  # not UTF-8
+        json.dumps({"id": "g", "code": "hello world, this is prose."}).encode(),
     ]
-    src.write_text("\n".join(lines) + "\n")
+    src.write_bytes(b"\n".join(lines) + b"\n")
     argv = ["transform", "--language", "c", "--transform", "rename_parameters", "--seed", "0"]
     assert main([*argv, "--jsonl", str(src), "--output", str(out)]) == 0
     records = [json.loads(line) for line in out.read_text().splitlines()]
+    # bad lines are "error" records; code that is not C is a transform "parse_error"
     assert [r["status"] for r in records] == [
         "ok",
-        "parse_error",
-        "parse_error",
+        "error",
+        "error",
         "not_applicable",
+        "parse_error",
+        "error",
         "parse_error",
     ]
     assert records[0] == {
@@ -72,7 +77,23 @@ def test_batch_survives_bad_lines(tmp_path: Path, capsys: pytest.CaptureFixture[
         "sites": 1,
     }
     assert "line 2" in records[1]["error"] and "line 3" in records[2]["error"]
-    assert "5 records (ok=1, not_applicable=1, parse_error=1, error=2)" in capsys.readouterr().err
+    assert "line 6: not UTF-8" in records[5]["error"]
+    assert "7 records (ok=1, not_applicable=1, parse_error=2, error=3)" in capsys.readouterr().err
+
+
+def test_batch_summary_counts_match_the_records(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue #12 item 6: the summary once said error=7 while the records said parse_error."""
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    lines = ["not json", json.dumps({"code": 3}), json.dumps({"code": ""}), json.dumps({"code": CODE})]
+    src.write_text("\n".join(lines * 3) + "\n")
+    argv = ["transform", "--language", "c", "--transform", "for_to_while", "--jsonl", str(src)]
+    assert main([*argv, "--output", str(out)]) == 0
+    statuses = [json.loads(line)["status"] for line in out.read_text().splitlines()]
+    summary = capsys.readouterr().err.strip().splitlines()[-1]
+    counted = dict(part.split("=") for part in summary.split("(")[1].rstrip(")").split(", "))
+    assert {k: int(v) for k, v in counted.items() if int(v)} == {s: statuses.count(s) for s in set(statuses)}
+    assert summary.startswith(f"for_to_while: {len(statuses)} records")
+    assert statuses.count("error") == 6 and statuses.count("parse_error") == 3
 
 
 def test_module_entry_point_runs() -> None:

@@ -23,7 +23,7 @@ import re
 from tree_sitter import Node, Tree
 
 from fidelity.transforms.edits import captures, text
-from fidelity.transforms.scope import Analysis, Binding, Kind, register_analyzer
+from fidelity.transforms.scope import Analysis, Binding, Kind, register_analyzer, span
 
 _PATTERN = """
 (identifier) @id
@@ -67,10 +67,6 @@ _PATTERN_TYPES = {
 _DYNAMIC = {"locals", "vars", "eval", "exec"}
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _EVERYWHERE = (0, 1 << 62)
-
-
-def _span(node: Node) -> tuple[int, int]:
-    return (node.start_byte, node.end_byte)
 
 
 def _identifiers(node: Node) -> list[Node]:
@@ -132,12 +128,12 @@ def _bind(analysis: Analysis, scopes: _Scopes, ident: Node, kind: Kind, walrus: 
     name = text(ident)
     if region is None:
         if kind == "function":
-            analysis.bindings.append(Binding(name, "function", _EVERYWHERE, _span(ident)))
+            analysis.bindings.append(Binding(name, "function", _EVERYWHERE, span(ident)))
         return
     if region[2] == "class":
         analysis.fields.append((ident.start_byte, name))
         return
-    analysis.bindings.append(Binding(name, kind, (region[0], region[1]), _span(ident)))
+    analysis.bindings.append(Binding(name, kind, (region[0], region[1]), span(ident)))
 
 
 def _parameters(analysis: Analysis, scopes: _Scopes, owner: Node) -> None:
@@ -151,8 +147,8 @@ def _parameters(analysis: Analysis, scopes: _Scopes, owner: Node) -> None:
             if ident is not None and ident.type in ("list_splat_pattern", "dictionary_splat_pattern"):
                 ident = ident.named_child(0)
         if ident is not None and ident.type == "identifier":
-            span = (params.start_byte, owner.end_byte)
-            analysis.bindings.append(Binding(text(ident), "param", span, _span(ident)))
+            region = (params.start_byte, owner.end_byte)
+            analysis.bindings.append(Binding(text(ident), "param", region, span(ident)))
         for part in ("value", "type"):  # evaluated outside the function: must not be renamed with it
             sub = param.child_by_field_name(part)
             if sub is not None:

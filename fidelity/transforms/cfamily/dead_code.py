@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-from fidelity.transforms.base import TransformContext, register
+from fidelity.transforms.base import TransformContext
+from fidelity.transforms.cfamily.syntax import syntax
 from fidelity.transforms.edits import Damage, Edit, apply_edits, captures, line_indent
 from fidelity.transforms.names import FreshNames, words_in_text
 
-_TEMPLATES = {
-    "java": (
-        "if (false) {{ int {v} = 0; {v}++; }}",
-        "int {v} = 0;",
-        "for (int {v} = 0; {v} < 0; {v}++) {{ }}",
-    ),
-    "c": (
-        "if (0) {{ int {v} = 0; {v}++; }}",
-        "{{ int {v} = 0; (void) {v}; }}",
-        "do {{ }} while (0);",
-    ),
-}
-_TEMPLATES["cpp"] = _TEMPLATES["c"]
 _NO_BEFORE = {"case_statement", "labeled_statement", "ERROR", "comment", "line_comment", "block_comment"}
 
 
-@register("insert_dead_code", "java", "c")
 def insert_dead_code(ctx: TransformContext) -> tuple[str, int] | None:
     """Insert before a randomly chosen statement of a block (never before a case/label or in damage)."""
-    damage = Damage(ctx.tree)
-    pattern = "(block) @b" if ctx.language == "java" else "(compound_statement) @b"
+    syn, damage = syntax(ctx.language), Damage(ctx.tree)
+    pattern = f"({syn.block}) @b"
     spots = []
     for block in captures(ctx.language, pattern, ctx.tree.root_node).get("b", []):
         if block.parent is None or block.parent.type in ("switch_statement", "ERROR"):
@@ -41,7 +28,7 @@ def insert_dead_code(ctx: TransformContext) -> tuple[str, int] | None:
         return None
     stmt = ctx.rng.choice(spots)
     name = FreshNames(words_in_text(ctx.code), ctx.rng, ctx.language).fresh()
-    code = ctx.rng.choice(_TEMPLATES[ctx.language]).format(v=name).encode()
+    code = ctx.rng.choice(syn.dead_code).format(v=name).encode()
     line_start = ctx.source.rfind(b"\n", 0, stmt.start_byte) + 1
     own_line = not ctx.source[line_start : stmt.start_byte].strip()
     sep = b"\n" + line_indent(ctx.source, stmt.start_byte) if own_line else b" "

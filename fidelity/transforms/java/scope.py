@@ -5,7 +5,7 @@ from __future__ import annotations
 from tree_sitter import Node, Tree
 
 from fidelity.transforms.edits import captures, text
-from fidelity.transforms.scope import Analysis, Binding, Kind, register_analyzer
+from fidelity.transforms.scope import Analysis, Binding, Kind, register_analyzer, span
 
 # One query, matched in C: every identifier plus the positions where an identifier is *not* a
 # variable use (member names, labels, type-ish names) and every kind of declaration.
@@ -44,10 +44,6 @@ _PATTERN = """
 _BLOCKS = {"block", "switch_block", "constructor_body", "program", "class_body", "lambda_expression"}
 
 
-def _span(node: Node) -> tuple[int, int]:
-    return (node.start_byte, node.end_byte)
-
-
 def _up(node: Node, levels: int) -> Node:
     for _ in range(levels):
         parent = node.parent
@@ -65,16 +61,16 @@ def _scope(tag: str, ident: Node) -> tuple[Kind, tuple[int, int]] | None:
             owner = _up(owner, 1)
         if owner.type == "record_declaration":
             return None  # record components are fields
-        return "param", _span(owner)
+        return "param", span(owner)
     if tag == "lambda":
         owner = ident.parent if ident.parent and ident.parent.type == "lambda_expression" else _up(ident, 2)
-        return "param", _span(owner)
+        return "param", span(owner)
     if tag == "catch":
-        return "local", _span(_up(ident, 2))
+        return "local", span(_up(ident, 2))
     if tag == "scoped":
-        return "local", _span(_up(ident, 1))
+        return "local", span(_up(ident, 1))
     if tag == "resource":
-        return "local", _span(_up(ident, 3))
+        return "local", span(_up(ident, 3))
     if tag == "local":
         decl = _up(ident, 2)
         container = decl.parent or decl
@@ -114,7 +110,7 @@ def _methods(found: dict[str, list[Node]], analysis: Analysis) -> None:
         if len(decls) > 1 or overriding or name == "main" or name in mrefs or method is None:
             analysis.blocked.add(name)
             continue
-        spans = [_span(decls[0])]
+        spans = [span(decls[0])]
         arity = _arity(method.child_by_field_name("parameters"))
         for call in calls.get(name, []):
             receiver = call.parent.child_by_field_name("object") if call.parent else None
@@ -122,7 +118,7 @@ def _methods(found: dict[str, list[Node]], analysis: Analysis) -> None:
             if receiver is not None and receiver.type != "this" or _arity(call.next_named_sibling) != arity:
                 analysis.blocked.add(name)
                 break
-            spans.append(_span(call))
+            spans.append(span(call))
         analysis.bindings.append(Binding(name, "function", (0, 0), spans[0]))
         analysis.explicit[name] = spans
 
@@ -147,7 +143,7 @@ def analyze_java(source: bytes, tree: Tree) -> Analysis:
             if scope is None or _up(ident, 2).has_error:
                 analysis.blocked.add(text(ident))
             else:
-                analysis.bindings.append(Binding(text(ident), scope[0], scope[1], _span(ident)))
+                analysis.bindings.append(Binding(text(ident), scope[0], scope[1], span(ident)))
     analysis.fields = [(n.start_byte, text(n)) for n in found.get("field", [])]
     _methods(found, analysis)
     return analysis

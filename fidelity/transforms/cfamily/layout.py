@@ -6,18 +6,10 @@ from __future__ import annotations
 
 import bisect
 
-from fidelity.transforms.base import TransformContext, register
+from fidelity.transforms.base import TransformContext
+from fidelity.transforms.cfamily.syntax import syntax
 from fidelity.transforms.edits import Damage, captures, indent_unit
 
-# One query per input: @b nests indentation, @p must stay byte-identical, @c is a comment.
-_QUERY = {
-    "java": """(block) @b (class_body) @b (switch_block) @b (constructor_body) @b (interface_body) @b
-(enum_body) @b (array_initializer) @b (string_literal) @p (character_literal) @p
-(block_comment) @c (line_comment) @c""",
-    "c": """(compound_statement) @b (field_declaration_list) @b (initializer_list) @b (enumerator_list) @b
-(string_literal) @p (char_literal) @p (preproc_def) @p (preproc_function_def) @p (preproc_call) @p
-(preproc_include) @p (comment) @c""",
-}
 _UNITS = (b"    ", b"  ", b"\t", b"   ")
 _ENDS = frozenset(b";{}:")  # a line ending otherwise continues into the next one (or is a brace-less header)
 _SEMI, _HASH = ord(";"), ord("#")
@@ -42,10 +34,11 @@ class _Spans:
         return i >= 0 and offset < self.spans[i][1]
 
 
-@register("reformat", "java", "c")
 def reformat(ctx: TransformContext) -> tuple[str, int] | None:
     source = ctx.source
-    found = captures(ctx.language, _QUERY[ctx.language], ctx.tree.root_node)
+    # one query per input (the profile's layout_query): @b nests indentation, @p must stay
+    # byte-identical, @c is a comment
+    found = captures(ctx.language, syntax(ctx.language).layout_query, ctx.tree.root_node)
     blocks = [(n.start_byte, n.end_byte) for n in found.get("b", [])]
     protected = _Spans(
         [(n.start_byte, n.end_byte) for key in ("p", "c") for n in found.get(key, [])]
@@ -110,6 +103,3 @@ def _last_code_byte(source: bytes, start: int, end: int, comments: list[int], bo
     i = bisect.bisect_left(comments, start) if comments else 0
     code = source[start : comments[i]].rstrip() if i < len(comments) and comments[i] < end else body.rstrip()
     return code[-1] if code and code.strip() else _SEMI
-
-
-_QUERY["cpp"] = _QUERY["c"] + " (raw_string_literal) @p"  # C++ raw strings must stay byte-identical

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from fidelity.transforms.base import TransformContext, register
-from fidelity.transforms.edits import Damage, EditSet, captures, innermost_first
-from fidelity.transforms.syntax import candidates, is_pure, java_types
+from fidelity.transforms.base import TransformContext
+from fidelity.transforms.cfamily.syntax import candidates, is_pure, java_types
+from fidelity.transforms.edits import Damage, EditSet, captures, finish, innermost_first
 
-_MIRROR = {b"<": b">", b">": b"<", b"<=": b">=", b">=": b"<=", b"==": b"==", b"!=": b"!="}
+# ``a op b`` == ``b MIRROR[op] a`` for the comparison operators (Java, C, C++ and Python spell them alike)
+MIRROR = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}
+_MIRROR = {a.encode(): b.encode() for a, b in MIRROR.items()}
 _LEVEL = {b"<": 1, b">": 1, b"<=": 1, b">=": 1, b"==": 2, b"!=": 2}
 # Only comparisons are captured (filtered in C): other binary expressions are never rewritten.
 _COMPARISONS = '(binary_expression operator: ["<" ">" "<=" ">=" "==" "!="]) @n'
-
-
-def _done(es: EditSet, sites: int) -> tuple[str, int] | None:
-    return (es.result().decode("utf-8", errors="surrogatepass"), sites) if sites else None
 
 
 def _op(node: Node) -> bytes:
@@ -32,7 +30,6 @@ def _may_throw(node: Node) -> bool:
     return bool(found.get("a")) or any(o.type != "this" for o in found.get("o", []))
 
 
-@register("swap_relational_operands", "java", "c")
 def swap_relational_operands(ctx: TransformContext) -> tuple[str, int] | None:
     """``a < b`` -> ``b > a`` where both operands are side-effect free (so order is unobservable)."""
     damage = Damage(ctx.tree)
@@ -61,13 +58,14 @@ def swap_relational_operands(ctx: TransformContext) -> tuple[str, int] | None:
         )
         es.replace(node.start_byte, node.end_byte, new)
         sites += 1
-    return _done(es, sites)
+    return finish(es, sites)
 
 
 _NUMERIC = {"int", "long", "short", "byte", "char", "float", "double"}
 
 
-def _value_unused(node: Node) -> bool:
+def value_unused(node: Node) -> bool:
+    """The expression is a statement of its own or a for-loop update: its value is never read."""
     parent = node.parent
     if parent is None:
         return False
@@ -76,7 +74,6 @@ def _value_unused(node: Node) -> bool:
     return parent.type == "for_statement" and any(u == node for u in parent.children_by_field_name("update"))
 
 
-@register("increment_rewrite", "java", "c")
 def increment_rewrite(ctx: TransformContext) -> tuple[str, int] | None:
     """``i++`` <-> ``++i`` <-> ``i += 1`` (and ``--``) wherever the expression's value is unused."""
     damage = Damage(ctx.tree)
@@ -85,13 +82,13 @@ def increment_rewrite(ctx: TransformContext) -> tuple[str, int] | None:
     types = java_types(root) if ctx.language == "java" and nodes else {}
     es, sites = EditSet(ctx.source), 0
     for node in innermost_first(nodes):
-        if not _value_unused(node) or es.overlaps(node.start_byte, node.end_byte):
+        if not value_unused(node) or es.overlaps(node.start_byte, node.end_byte):
             continue
         new = _increment_variant(ctx, es, node, types)
         if new is not None:
             es.replace(node.start_byte, node.end_byte, new)
             sites += 1
-    return _done(es, sites)
+    return finish(es, sites)
 
 
 def _increment_variant(ctx: TransformContext, es: EditSet, node: Node, types: dict[str, str]) -> bytes | None:
@@ -172,7 +169,6 @@ def _java_expand_ok(op: bytes, target: str | None, rhs: str | None) -> bool:
     return rhs in _RANK and _RANK[rhs] <= _RANK[target]
 
 
-@register("expand_compound_assignment", "java", "c")
 def expand_compound_assignment(ctx: TransformContext) -> tuple[str, int] | None:
     """``a op= b`` -> ``a = a op (b)`` when ``a`` is side-effect free (and, in Java, types allow it)."""
     damage = Damage(ctx.tree)
@@ -202,4 +198,4 @@ def expand_compound_assignment(ctx: TransformContext) -> tuple[str, int] | None:
         lhs = es.render_node(left)
         es.replace(node.start_byte, node.end_byte, lhs + b" = " + lhs + b" " + op[:-1] + b" " + rhs)
         sites += 1
-    return _done(es, sites)
+    return finish(es, sites)

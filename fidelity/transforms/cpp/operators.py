@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from fidelity.transforms.base import TransformContext, register
-from fidelity.transforms.edits import Damage, EditSet, captures, innermost_first, text
-from fidelity.transforms.syntax import candidates
+from fidelity.transforms.base import TransformContext
+from fidelity.transforms.cfamily.operators import MIRROR, value_unused
+from fidelity.transforms.cfamily.syntax import candidates
+from fidelity.transforms.edits import Damage, EditSet, captures, finish, innermost_first, text
 
-_MIRROR = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}
 _LITERALS = {"number_literal", "char_literal", "true", "false", "nullptr"}
 _ARITHMETIC = {"+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>"}
 _DECLS = "(declaration) @d (parameter_declaration) @d (field_declaration) @d (for_range_loop) @d"
@@ -61,38 +61,23 @@ def _plain(node: Node | None, names: set[str]) -> bool:
     return False
 
 
-def _done(es: EditSet, sites: int) -> tuple[str, int] | None:
-    return (es.result().decode("utf-8", errors="surrogatepass"), sites) if sites else None
-
-
-@register("swap_relational_operands", "cpp")
 def swap_relational_operands(ctx: TransformContext) -> tuple[str, int] | None:
     names = builtin_names(ctx.tree.root_node)
     es, sites = EditSet(ctx.source), 0
     for node in candidates("cpp", "(binary_expression) @n", ctx.tree.root_node, Damage(ctx.tree)):
         op = node.child_by_field_name("operator")
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        if op is None or op.type not in _MIRROR or not (_plain(left, names) and _plain(right, names)):
+        if op is None or op.type not in MIRROR or not (_plain(left, names) and _plain(right, names)):
             continue
         assert left is not None and right is not None
         if es.overlaps(node.start_byte, node.end_byte) or es.inside(node.start_byte, node.end_byte):
             continue
-        swapped = f"{text(right)} {_MIRROR[op.type]} {text(left)}"
+        swapped = f"{text(right)} {MIRROR[op.type]} {text(left)}"
         es.replace(node.start_byte, node.end_byte, swapped.encode())
         sites += 1
-    return _done(es, sites)
+    return finish(es, sites)
 
 
-def _value_unused(node: Node) -> bool:
-    parent = node.parent
-    if parent is None:
-        return False
-    if parent.type == "expression_statement":
-        return True
-    return parent.type == "for_statement" and any(u == node for u in parent.children_by_field_name("update"))
-
-
-@register("increment_rewrite", "cpp")
 def increment_rewrite(ctx: TransformContext) -> tuple[str, int] | None:
     """``i++`` -> ``++i`` or ``i += 1`` (and back) on builtin-typed names whose value is unused."""
     names = builtin_names(ctx.tree.root_node)
@@ -104,7 +89,7 @@ def increment_rewrite(ctx: TransformContext) -> tuple[str, int] | None:
             target is None
             or target.type != "identifier"
             or text(target) not in names
-            or not _value_unused(node)
+            or not value_unused(node)
         ):
             continue
         name = text(target)
@@ -123,10 +108,9 @@ def increment_rewrite(ctx: TransformContext) -> tuple[str, int] | None:
             new = f"{op_node.type[0] * 2}{name}"
         es.replace(node.start_byte, node.end_byte, new.encode())
         sites += 1
-    return _done(es, sites)
+    return finish(es, sites)
 
 
-@register("expand_compound_assignment", "cpp")
 def expand_compound_assignment(ctx: TransformContext) -> tuple[str, int] | None:
     """``x op= e`` -> ``x = x op (e)`` for builtin-typed names (same value, same single evaluation)."""
     names = builtin_names(ctx.tree.root_node)
@@ -142,4 +126,4 @@ def expand_compound_assignment(ctx: TransformContext) -> tuple[str, int] | None:
         rhs = es.render_node(right).decode("utf-8", errors="surrogatepass")
         es.replace(node.start_byte, node.end_byte, f"{name} = {name} {op.type[:-1]} ({rhs})".encode())
         sites += 1
-    return _done(es, sites)
+    return finish(es, sites)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from fidelity.transforms.base import TransformContext, register
+from fidelity.transforms.base import TransformContext
 from fidelity.transforms.edits import (
     Damage,
     EditSet,
@@ -59,7 +59,6 @@ def _swappable(source: bytes, node: Node) -> tuple[Node, Node, Node] | None:
     return cond, body, other
 
 
-@register("swap_if_else", "python")
 def swap_if_else(ctx: TransformContext) -> tuple[str, int] | None:
     damage = Damage(ctx.tree)
     edits = EditSet(ctx.source)
@@ -102,7 +101,6 @@ def _branches(ctx: TransformContext, stmt: Node, unit: bytes) -> bytes | None:
     ).encode()
 
 
-@register("ternary_to_if", "python")
 def ternary_to_if(ctx: TransformContext) -> tuple[str, int] | None:
     damage = Damage(ctx.tree)
     unit = indent_unit(ctx.source)

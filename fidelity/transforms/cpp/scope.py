@@ -18,7 +18,7 @@ from tree_sitter import Node, Tree
 from fidelity.transforms.edits import captures, text
 from fidelity.transforms.macros import spelled_words
 from fidelity.transforms.names import words_in
-from fidelity.transforms.scope import Analysis, Binding, register_analyzer
+from fidelity.transforms.scope import Analysis, Binding, register_analyzer, span
 
 _PATTERN = """
 (identifier) @id
@@ -72,10 +72,6 @@ _CAPS = re.compile(r"[A-Z][A-Z0-9_]+\Z")
 _EVERYWHERE = (0, 1 << 62)
 
 
-def _span(node: Node) -> tuple[int, int]:
-    return (node.start_byte, node.end_byte)
-
-
 def declared(declarator: Node | None) -> list[Node]:
     """Identifiers a declarator introduces (several for a structured binding); none for functions."""
     node = declarator
@@ -109,7 +105,7 @@ def _parameters(analysis: Analysis, owner: Node, declarator: Node | None) -> Non
     for param in params.named_children if params is not None else []:
         if param.type in ("parameter_declaration", "optional_parameter_declaration"):
             for ident in declared(param.child_by_field_name("declarator")):
-                analysis.bindings.append(Binding(text(ident), "param", _span(owner), _span(ident)))
+                analysis.bindings.append(Binding(text(ident), "param", span(owner), span(ident)))
 
 
 def _function(analysis: Analysis, fn: Node, defined: dict[str, int]) -> None:
@@ -127,7 +123,7 @@ def _function(analysis: Analysis, fn: Node, defined: dict[str, int]) -> None:
             analysis.blocked.update(text(n) for n in captures("cpp", "(identifier) @i", name).get("i", []))
         return
     defined[text(name)] = defined.get(text(name), 0) + 1
-    analysis.bindings.append(Binding(text(name), "function", _EVERYWHERE, _span(name)))
+    analysis.bindings.append(Binding(text(name), "function", _EVERYWHERE, span(name)))
 
 
 def _declaration(analysis: Analysis, decl: Node) -> None:
@@ -147,7 +143,7 @@ def _declaration(analysis: Analysis, decl: Node) -> None:
         owner = container.parent if container.type == "condition_clause" and container.parent else container
         for ident in declared(declarator):
             analysis.bindings.append(
-                Binding(text(ident), "local", (scope_start, owner.end_byte), _span(ident))
+                Binding(text(ident), "local", (scope_start, owner.end_byte), span(ident))
             )
 
 
@@ -197,10 +193,10 @@ def analyze_cpp(source: bytes, tree: Tree) -> Analysis:
         catch_params = catch.child_by_field_name("parameters")
         for param in catch_params.named_children if catch_params is not None else []:
             for ident in declared(param.child_by_field_name("declarator")):
-                analysis.bindings.append(Binding(text(ident), "local", _span(catch), _span(ident)))
+                analysis.bindings.append(Binding(text(ident), "local", span(catch), span(ident)))
     for loop in found.get("range", []):
         for ident in declared(loop.child_by_field_name("declarator")):
-            analysis.bindings.append(Binding(text(ident), "local", _span(loop), _span(ident)))
+            analysis.bindings.append(Binding(text(ident), "local", span(loop), span(ident)))
     for decl in found.get("decl", []):
         _declaration(analysis, decl)
     # A member anywhere may be what an unqualified name inside a method means: functions yield to it.

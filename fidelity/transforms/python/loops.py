@@ -24,7 +24,7 @@ import re
 
 from tree_sitter import Node
 
-from fidelity.transforms.base import TransformContext, register
+from fidelity.transforms.base import TransformContext
 from fidelity.transforms.edits import Damage, Edit, apply_edits, captures, line_indent, text
 from fidelity.transforms.names import FreshNames, words_in
 
@@ -80,7 +80,6 @@ def _header(
     return f"{head}\n{inner}{name} = {counter}\n{inner}{counter} += {step}\n{inner}".encode()
 
 
-@register("for_to_while", "python")
 def for_to_while(ctx: TransformContext) -> tuple[str, int] | None:
     found = captures("python", _LOOPS, ctx.tree.root_node)
     if found.get("bound") or any("range" in text(n).split() for n in found.get("import", [])):

@@ -6,10 +6,18 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from fidelity.transforms.base import TransformContext, register
-from fidelity.transforms.edits import Damage, EditSet, captures, indent_unit, innermost_first, line_indent
-from fidelity.transforms.syntax import is_pure, syntax
-from fidelity.transforms.syntax import sites as query_sites
+from fidelity.transforms.base import TransformContext
+from fidelity.transforms.cfamily.syntax import is_pure, syntax
+from fidelity.transforms.cfamily.syntax import sites as query_sites
+from fidelity.transforms.edits import (
+    Damage,
+    EditSet,
+    captures,
+    finish,
+    indent_unit,
+    innermost_first,
+    line_indent,
+)
 
 _EXITS = {"return_statement", "throw_statement", "continue_statement"}
 _JAVA_INT = {
@@ -31,12 +39,6 @@ _BREAK_SCOPES = frozenset(
         "class_body",
     }
 )
-
-_JUMPS = {
-    "java": "(break_statement) @b (yield_statement) @b",
-    "c": "(break_statement) @b (case_statement) @b",
-}
-_JUMPS["cpp"] = _JUMPS["c"]  # C++ statements mirror C's grammar
 
 Group = tuple[list[Node | None], list[Node]]  # (case values, None = default; statements)
 
@@ -83,7 +85,7 @@ def _group_ok(stmts: list[Node], last: bool, syn_decl: str, language: str) -> bo
         return False  # fall-through
     body = stmts[:-1] if stmts and stmts[-1].type == "break_statement" else stmts
     for stmt in body:
-        for node in captures(language, _JUMPS[language], stmt).get("b", []):
+        for node in captures(language, syntax(language).switch_jumps, stmt).get("b", []):
             current, nested = node.parent, False
             while current is not None and current != stmt.parent:
                 nested = nested or current.type in _BREAK_SCOPES
@@ -109,7 +111,7 @@ def _dedent(source: bytes, es: EditSet, stmt: Node, new: bytes) -> bytes:
     return text.replace(b"\n" + old, b"\n" + new) if old != new and b"\n" in text else text
 
 
-def _rewrite(ctx: TransformContext, es: EditSet, switch: Node) -> bytes | None:
+def _rewrite(ctx: TransformContext, es: EditSet, switch: Node, unit: bytes) -> bytes | None:
     syn = syntax(ctx.language)
     cond = switch.child_by_field_name("condition")
     selector = cond.named_children[0] if cond is not None and cond.named_child_count == 1 else None
@@ -122,7 +124,7 @@ def _rewrite(ctx: TransformContext, es: EditSet, switch: Node) -> bytes | None:
     ):
         return None
     indent = line_indent(ctx.source, switch.start_byte)
-    inner_indent = indent + indent_unit(ctx.source)
+    inner_indent = indent + unit
     branches: list[tuple[bytes | None, bytes]] = []
     default: bytes | None = None
     for values, stmts in groups:
@@ -142,21 +144,21 @@ def _rewrite(ctx: TransformContext, es: EditSet, switch: Node) -> bytes | None:
     return out + (b" else " + default if default is not None else b"")
 
 
-@register("switch_to_if", "java", "c")
 def switch_to_if(ctx: TransformContext) -> tuple[str, int] | None:
     if b"switch" not in ctx.source:
         return None  # no switch anywhere: skip the query
     syn, damage = syntax(ctx.language), Damage(ctx.tree)
     switches, comments = query_sites(ctx.language, f"({syn.switch}) @n", ctx.tree.root_node, damage)
     es, sites = EditSet(ctx.source), 0
+    unit = indent_unit(ctx.source)  # once: it scans the whole input
     for switch in innermost_first(switches):
         parent = switch.parent
         if parent is None or parent.type not in (syn.block, "switch_block_statement_group", "case_statement"):
             continue  # a switch used as an expression, or labelled
         if comments.lost(switch, []) or es.overlaps(switch.start_byte, switch.end_byte):
             continue
-        new = _rewrite(ctx, es, switch)
+        new = _rewrite(ctx, es, switch, unit)
         if new is not None:
             es.replace(switch.start_byte, switch.end_byte, new)
             sites += 1
-    return (es.result().decode("utf-8", errors="surrogatepass"), sites) if sites else None
+    return finish(es, sites)

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from fidelity.transforms.base import TransformContext, register
+from fidelity.transforms.base import TransformContext
+from fidelity.transforms.c.scope import declared_name
+from fidelity.transforms.cfamily.syntax import Comments, condition_parts, inside_loop_or_switch, syntax
+from fidelity.transforms.cfamily.syntax import sites as query_sites
 from fidelity.transforms.edits import (
     Damage,
     EditSet,
     captures,
+    finish,
     indent_unit,
     innermost_first,
     line_indent,
     shift_lines,
 )
-from fidelity.transforms.scope_c import declared_name
-from fidelity.transforms.syntax import Comments, Syntax, inside_loop_or_switch, syntax
-from fidelity.transforms.syntax import sites as query_sites
+from fidelity.transforms.profile import CFamily
 
 # Java statements after which control surely reaches the next one (javac rejects unreachable code).
 _COMPLETES = {"expression_statement", "local_variable_declaration", "declaration", "empty_statement"}
@@ -30,7 +32,7 @@ def _statements(body: Node) -> list[Node]:
     return [c for c in body.named_children if "comment" not in c.type]
 
 
-def _completes_normally(body: Node, syn: Syntax) -> bool:
+def _completes_normally(body: Node, syn: CFamily) -> bool:
     last = _statements(body)[-1:] if body.type == syn.block else [body]
     if not last:
         return True
@@ -53,7 +55,7 @@ def _declared_inside(language: str, body: Node) -> set[str]:
     return names
 
 
-def _own_continues(loop: Node, body: Node, syn: Syntax, language: str) -> list[Node] | None:
+def _own_continues(loop: Node, body: Node, syn: CFamily, language: str) -> list[Node] | None:
     """``continue`` statements that target ``loop``; None when a labelled one makes it unclear."""
     found = []
     for node in captures(language, "(continue_statement) @c", body).get("c", []):
@@ -79,7 +81,7 @@ def _with_update(body: bytes, on_own_line: bool, update: bytes, indent: bytes, u
 
 
 def _rewrite_for(
-    ctx: TransformContext, es: EditSet, loop: Node, syn: Syntax, comments: Comments
+    ctx: TransformContext, es: EditSet, loop: Node, syn: CFamily, comments: Comments, unit: bytes
 ) -> bytes | None:
     body = loop.child_by_field_name("body")
     if body is None or es.overlaps(loop.start_byte, loop.end_byte):
@@ -107,7 +109,7 @@ def _rewrite_for(
     if update:
         for node in continues:
             es.replace(node.start_byte, node.end_byte, b"{ " + update + b" continue; }")
-    indent, unit = line_indent(ctx.source, loop.start_byte), indent_unit(ctx.source)
+    indent = line_indent(ctx.source, loop.start_byte)
     own_line = b"\n" in ctx.source[(cond or loop).end_byte : body.start_byte]
     new_body = (
         _with_update(es.render_node(body), own_line, update, indent, unit) if update else es.render_node(body)
@@ -137,7 +139,6 @@ def _statement(code: bytes) -> bytes:
     return code if code.rstrip().endswith(b";") else code + b";"
 
 
-@register("for_to_while", "java", "c")
 def for_to_while(ctx: TransformContext) -> tuple[str, int] | None:
     if b"for" not in ctx.source:
         return None  # no for loop anywhere: skip the query
@@ -146,29 +147,29 @@ def for_to_while(ctx: TransformContext) -> tuple[str, int] | None:
     if not loops:
         return None
     es, sites = EditSet(ctx.source), 0
+    unit = indent_unit(ctx.source)  # once: it scans the whole input
     for loop in innermost_first(loops):
-        new = _rewrite_for(ctx, es, loop, syn, comments)
+        new = _rewrite_for(ctx, es, loop, syn, comments, unit)
         if new is not None:
             es.replace(loop.start_byte, loop.end_byte, new)
             sites += 1
-    return (es.result().decode("utf-8", errors="surrogatepass"), sites) if sites else None
+    return finish(es, sites)
 
 
-@register("while_to_for", "java", "c")
 def while_to_for(ctx: TransformContext) -> tuple[str, int] | None:
     """``while (c) body`` -> ``for (; c; ) body``: same evaluation order, nothing else to guard."""
     if b"while" not in ctx.source:
         return None  # no while loop anywhere: skip the query
-    damage = Damage(ctx.tree)
+    syn, damage = syntax(ctx.language), Damage(ctx.tree)
     loops, comments = query_sites(ctx.language, "(while_statement) @n", ctx.tree.root_node, damage)
     es, sites = EditSet(ctx.source), 0
     for loop in innermost_first(loops):
-        cond = loop.child_by_field_name("condition")
-        if cond is None or cond.type != "parenthesized_expression" or cond.named_child_count != 1:
+        condition = condition_parts(loop, syn)
+        if condition is None:
             continue
-        if comments.lost(loop, [cond, loop.child_by_field_name("body")]):
+        cond, inner, kept = condition
+        if comments.lost(loop, [kept, loop.child_by_field_name("body")]):
             continue
-        inner = cond.named_children[0]
         es.replace(loop.start_byte, cond.end_byte, b"for (; " + es.render_node(inner) + b"; )")
         sites += 1
-    return (es.result().decode("utf-8", errors="surrogatepass"), sites) if sites else None
+    return finish(es, sites)

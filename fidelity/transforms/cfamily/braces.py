@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from fidelity.transforms.base import TransformContext, register
+from fidelity.transforms.base import TransformContext
+from fidelity.transforms.cfamily.syntax import Comments, else_body, syntax
 from fidelity.transforms.edits import (
     Damage,
     Edit,
     EditSet,
     apply_edits,
     captures,
+    finish,
     innermost_first,
     line_indent,
 )
-from fidelity.transforms.syntax import Comments, else_body, syntax
 
-_OWNERS = "(if_statement) @s (for_statement) @s (while_statement) @s (do_statement) @s"
-_JAVA_OWNERS = _OWNERS + " (enhanced_for_statement) @s"
 # A body that ends in one of these could capture a following ``else`` once its braces are gone.
 _OPEN_ENDED = {
     "if_statement",
@@ -29,7 +28,7 @@ _OPEN_ENDED = {
 
 
 def owners_pattern(language: str) -> str:
-    return _JAVA_OWNERS if language == "java" else _OWNERS
+    return syntax(language).brace_owners
 
 
 def bodies(
@@ -60,7 +59,6 @@ def bodies(
     return out
 
 
-@register("add_braces", "java", "c")
 def add_braces(ctx: TransformContext) -> tuple[str, int] | None:
     syn, damage = syntax(ctx.language), Damage(ctx.tree)
     edits: list[Edit] = []
@@ -81,7 +79,6 @@ def add_braces(ctx: TransformContext) -> tuple[str, int] | None:
     return apply_edits(ctx.source, edits).decode("utf-8", errors="surrogatepass"), len(edits) // 2
 
 
-@register("remove_braces", "java", "c")
 def remove_braces(ctx: TransformContext) -> tuple[str, int] | None:
     """``{ stmt; }`` -> ``stmt;`` for single, non-declaration statements that cannot capture an else."""
     syn, damage, root = syntax(ctx.language), Damage(ctx.tree), ctx.tree.root_node
@@ -123,4 +120,4 @@ def remove_braces(ctx: TransformContext) -> tuple[str, int] | None:
             new = b" " + text
         es.replace(prev.end_byte, block.end_byte, new)
         sites += 1
-    return (es.result().decode("utf-8", errors="surrogatepass"), sites) if sites else None
+    return finish(es, sites)

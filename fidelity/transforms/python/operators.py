@@ -18,10 +18,10 @@ import re
 
 from tree_sitter import Node
 
-from fidelity.transforms.base import TransformContext, register
+from fidelity.transforms.base import TransformContext
+from fidelity.transforms.cfamily.operators import MIRROR
 from fidelity.transforms.edits import Damage, Edit, apply_edits, captures, text
 
-_SWAP = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}
 _LITERALS = {"integer", "float", "string", "true", "false", "none", "concatenated_string"}
 _PURE = _LITERALS | {"identifier", "binary_operator", "unary_operator", "parenthesized_expression"}
 _SCALARS = {"integer", "float", "string", "concatenated_string"}
@@ -48,7 +48,6 @@ def _pure(node: Node) -> bool:
     return True
 
 
-@register("swap_relational_operands", "python")
 def swap_relational_operands(ctx: TransformContext) -> tuple[str, int] | None:
     damage = Damage(ctx.tree)
     edits: list[Edit] = []
@@ -60,7 +59,7 @@ def swap_relational_operands(ctx: TransformContext) -> tuple[str, int] | None:
         if (
             len(operands) != 2
             or len(operators) != 1
-            or text(operators[0]) not in _SWAP
+            or text(operators[0]) not in MIRROR
             or damage.touches(node)
         ):
             continue
@@ -70,7 +69,7 @@ def swap_relational_operands(ctx: TransformContext) -> tuple[str, int] | None:
         if node.start_byte < last_end:
             continue  # nested in an already swapped comparison: keep the outer swap only
         last_end = node.end_byte
-        swapped = f"{text(right)} {_SWAP[text(operators[0])]} {text(left)}"
+        swapped = f"{text(right)} {MIRROR[text(operators[0])]} {text(left)}"
         edits.append(Edit(node.start_byte, node.end_byte, swapped.encode()))
     if not edits:
         return None
@@ -120,7 +119,6 @@ def _scalar_names(ctx: TransformContext) -> dict[tuple[int, str], bool]:
     return scalar
 
 
-@register("expand_compound_assignment", "python")
 def expand_compound_assignment(ctx: TransformContext) -> tuple[str, int] | None:
     damage = Damage(ctx.tree)
     scalar = _scalar_names(ctx)

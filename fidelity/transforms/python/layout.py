@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from fidelity.transforms.base import TransformContext, register
+from fidelity.transforms.base import TransformContext
 from fidelity.transforms.edits import Damage, Edit, apply_edits, captures, indent_unit, line_indent, text
 from fidelity.transforms.names import FreshNames, words_in
 
@@ -65,7 +65,6 @@ def _is_docstring(stmt: Node) -> bool:
     return stmt.type == "expression_statement" and child is not None and child.type == "string"
 
 
-@register("insert_dead_code", "python")
 def insert_dead_code(ctx: TransformContext) -> tuple[str, int] | None:
     callees = captures("python", "(call function: (identifier) @f)", ctx.tree.root_node).get("f", [])
     if any(text(c) in _INTROSPECTION for c in callees):
@@ -154,7 +153,6 @@ def _gap(left: Node, right: Node, style: str) -> str | None:
     return None
 
 
-@register("reformat", "python")
 def reformat(ctx: TransformContext) -> tuple[str, int] | None:
     damage = Damage(ctx.tree)
     style = ctx.rng.choice(("compact", "spaced", "padded"))

@@ -1,68 +1,43 @@
-"""Per-language node vocabulary so one rewrite serves Java, C (and C++, which mirrors C's grammar)."""
+"""Helpers the C-family rewrites share; the per-language node vocabulary is the language profile's
+:class:`~fidelity.transforms.profile.CFamily`, so one rewrite serves Java, C and C++."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
 
 from tree_sitter import Node
 
 from fidelity.transforms.edits import Damage, captures
+from fidelity.transforms.profile import CFamily, cfamily
+
+Syntax = CFamily  # the C-family part of a LanguageProfile
 
 
-@dataclass(frozen=True)
-class Syntax:
-    block: str
-    true: str
-    false: str
-    ternary: str
-    for_init: str
-    switch: str
-    declaration: str
-    unary_operand: str
-    comments: tuple[str, ...]
-    loops: frozenset[str]
-    int_type: str
-
-    def comment_query(self) -> str:
-        return " ".join(f"({c}) @c" for c in self.comments)
+def syntax(language: str) -> CFamily:
+    """The C-family vocabulary of ``language`` (ValueError for Python: it has its own rewrites)."""
+    return cfamily(language)
 
 
-_C_LOOPS = frozenset({"for_statement", "while_statement", "do_statement"})
-SYNTAX: dict[str, Syntax] = {
-    "java": Syntax(
-        block="block",
-        true="true",
-        false="false",
-        ternary="ternary_expression",
-        for_init="init",
-        switch="switch_expression",
-        declaration="local_variable_declaration",
-        unary_operand="operand",
-        comments=("line_comment", "block_comment"),
-        loops=frozenset({*_C_LOOPS, "enhanced_for_statement"}),
-        int_type="int",
-    ),
-    "c": Syntax(
-        block="compound_statement",
-        true="1",
-        false="0",
-        ternary="conditional_expression",
-        for_init="initializer",
-        switch="switch_statement",
-        declaration="declaration",
-        unary_operand="argument",
-        comments=("comment",),
-        loops=_C_LOOPS,
-        int_type="int",
-    ),
-}
-SYNTAX["cpp"] = SYNTAX["c"]
+def condition_parts(node: Node, syn: CFamily) -> tuple[Node, Node, Node] | None:
+    """(condition node, its single expression, the node a comment must lie in to survive) of an
+    ``if``/``while``; None when the condition is not one plain expression.
 
-
-def syntax(language: str) -> Syntax:
-    if language not in SYNTAX:
-        raise ValueError(f"No statement syntax table for {language!r}; have {', '.join(sorted(SYNTAX))}")
-    return SYNTAX[language]
+    Java/C: ``(c)`` is a parenthesized_expression holding ``c``; C++: a ``condition_clause`` that holds
+    only an expression (no init-statement, no declaration); ``if constexpr`` keeps its ``constexpr``.
+    """
+    cond = node.child_by_field_name("condition")
+    if cond is None:
+        return None
+    if syn.condition == "clause":
+        if cond.type != "condition_clause" or cond.named_child_count != 1:
+            return None
+        value = cond.child_by_field_name("value")
+        if value is None or value.type in ("declaration", "init_statement", "comment"):
+            return None
+        return cond, value, value
+    if cond.type != "parenthesized_expression" or cond.named_child_count != 1:
+        return None
+    return cond, cond.named_children[0], cond
 
 
 def else_body(if_node: Node) -> Node | None:
@@ -79,15 +54,18 @@ class Comments:
     def __init__(self, language: str, root: Node, found: list[Node] | None = None) -> None:
         if found is None:  # not captured together with the sites (see :func:`sites`)
             found = captures(language, syntax(language).comment_query(), root).get("c", [])
-        self.spans = [(n.start_byte, n.end_byte) for n in found]
+        self.spans = sorted((n.start_byte, n.end_byte) for n in found)
+        self._starts = [s for s, _ in self.spans]
 
     def lost(self, outer: Node, kept: list[Node | None]) -> bool:
-        """True when a comment inside ``outer`` lies outside every node in ``kept``."""
+        """True when a comment inside ``outer`` lies outside every node in ``kept``.
+
+        Only the comments starting inside ``outer`` are looked at (bisection), so checking every
+        site of a rewrite costs the comments inside the sites, not sites x comments."""
         keep = [(n.start_byte, n.end_byte) for n in kept if n is not None]
-        for s, e in self.spans:
-            if outer.start_byte <= s < outer.end_byte and not any(a <= s and e <= b for a, b in keep):
-                return True
-        return False
+        lo = bisect.bisect_left(self._starts, outer.start_byte)
+        hi = bisect.bisect_left(self._starts, outer.end_byte, lo)
+        return any(not any(a <= s and e <= b for a, b in keep) for s, e in self.spans[lo:hi])
 
 
 def candidates(language: str, pattern: str, root: Node, damage: Damage) -> list[Node]:

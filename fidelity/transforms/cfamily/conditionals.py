@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from fidelity.transforms.base import TransformContext, register
-from fidelity.transforms.edits import Damage, EditSet, captures, indent_unit, innermost_first, line_indent
-from fidelity.transforms.syntax import (
+from fidelity.transforms.base import TransformContext
+from fidelity.transforms.cfamily.syntax import (
+    condition_parts,
     else_body,
     is_primitive,
     is_pure,
     java_types,
     syntax,
 )
-from fidelity.transforms.syntax import sites as query_sites
+from fidelity.transforms.cfamily.syntax import sites as query_sites
+from fidelity.transforms.edits import (
+    Damage,
+    EditSet,
+    captures,
+    finish,
+    indent_unit,
+    innermost_first,
+    line_indent,
+)
 
 _SIMPLE = {
     "identifier",
@@ -35,11 +44,6 @@ def negate(es: EditSet, cond: Node, operand_field: str) -> bytes:
     return b"!" + inner if cond.type in _SIMPLE else b"!(" + inner + b")"
 
 
-def _done(es: EditSet, sites: int) -> tuple[str, int] | None:
-    return (es.result().decode("utf-8", errors="surrogatepass"), sites) if sites else None
-
-
-@register("swap_if_else", "java", "c")
 def swap_if_else(ctx: TransformContext) -> tuple[str, int] | None:
     """``if (c) A else B`` -> ``if (!(c)) B else A``; else-if chains are left alone."""
     if b"else" not in ctx.source:
@@ -48,25 +52,19 @@ def swap_if_else(ctx: TransformContext) -> tuple[str, int] | None:
     ifs, comments = query_sites(ctx.language, "(if_statement) @n", ctx.tree.root_node, damage)
     es, sites = EditSet(ctx.source), 0
     for node in innermost_first(ifs):
-        cond, cons, alt = (
-            node.child_by_field_name("condition"),
-            node.child_by_field_name("consequence"),
-            else_body(node),
-        )
-        if cond is None or cons is None or alt is None or alt.type == "if_statement":
+        condition = condition_parts(node, syn)
+        cons, alt = node.child_by_field_name("consequence"), else_body(node)
+        if condition is None or cons is None or alt is None or alt.type == "if_statement":
             continue
-        if (
-            cond.type != "parenthesized_expression"
-            or cond.named_child_count != 1
-            or comments.lost(node, [cond, cons, alt])
-        ):
+        cond, expression, kept = condition
+        if comments.lost(node, [kept, cons, alt]):
             continue
         new_then = es.render_node(alt)
         if alt.type != syn.block and captures(ctx.language, "(if_statement) @i", alt).get("i"):
             new_then = b"{ " + new_then + b" }"  # keep the else from binding to an inner if
         parts = [
             ctx.source[node.start_byte : cond.start_byte],
-            b"(" + negate(es, cond.named_children[0], syn.unary_operand) + b")",
+            b"(" + negate(es, expression, syn.unary_operand) + b")",
             ctx.source[cond.end_byte : cons.start_byte],
             new_then,
             ctx.source[cons.end_byte : alt.start_byte],
@@ -74,7 +72,7 @@ def swap_if_else(ctx: TransformContext) -> tuple[str, int] | None:
         ]
         es.replace(node.start_byte, node.end_byte, b"".join(parts))
         sites += 1
-    return _done(es, sites)
+    return finish(es, sites)
 
 
 def captures_first(stmt: Node, kind: str) -> Node | None:
@@ -149,17 +147,6 @@ def _target(ctx: TransformContext, stmt: Node, types: dict[str, str]) -> tuple[b
     return head + (inner.text or b"") + b";", (name.text or b"") + b" = ", b";"
 
 
-_TERNARY_STATEMENTS = {
-    "java": """(expression_statement (assignment_expression right: (ternary_expression))) @n
-(return_statement (ternary_expression)) @n
-(local_variable_declaration declarator: (variable_declarator value: (ternary_expression))) @n""",
-    "c": """(expression_statement (assignment_expression right: (conditional_expression))) @n
-(return_statement (conditional_expression)) @n
-(declaration declarator: (init_declarator value: (conditional_expression))) @n""",
-}
-_TERNARY_STATEMENTS["cpp"] = _TERNARY_STATEMENTS["c"]  # C++ statements mirror C's grammar
-
-
 def _mixed_literals(ternary: Node) -> bool:
     """C: an unsigned or floating literal branch changes the ternary's common type; stay away."""
     for field in ("consequence", "alternative"):
@@ -176,14 +163,12 @@ def _mixed_literals(ternary: Node) -> bool:
     return False
 
 
-@register("ternary_to_if", "java", "c")
 def ternary_to_if(ctx: TransformContext) -> tuple[str, int] | None:
     """``x = c ? a : b;`` / ``return c ? a : b;`` / ``T x = c ? a : b;`` -> if/else (Java: primitive types only)."""
     if b"?" not in ctx.source:
         return None  # no conditional expression anywhere: skip the query
     syn, damage = syntax(ctx.language), Damage(ctx.tree)
-    pattern = _TERNARY_STATEMENTS.get(ctx.language, "")
-    stmts, comments = query_sites(ctx.language, pattern, ctx.tree.root_node, damage)
+    stmts, comments = query_sites(ctx.language, syn.ternary_statements, ctx.tree.root_node, damage)
     types = java_types(ctx.tree.root_node) if ctx.language == "java" and stmts else {}
     es, sites = EditSet(ctx.source), 0
     unit = indent_unit(ctx.source)
@@ -220,4 +205,4 @@ def ternary_to_if(ctx: TransformContext) -> tuple[str, int] | None:
         )
         es.replace(stmt.start_byte, stmt.end_byte, (prefix + b"\n" + indent if prefix else b"") + body)
         sites += 1
-    return _done(es, sites)
+    return finish(es, sites)

@@ -1,0 +1,2 @@
+"""Python: ``profile``, ``scope`` (LEGB analyzer) and its own rewrites (``operators``, ``conditionals``,
+``loops``, ``layout``), listed in ``transforms`` (the table)."""
