@@ -31,15 +31,16 @@ ENCODER_ONLY_CLASSES = {
 
 
 def _encoder_class(config: PretrainedConfig) -> Any:
-    if not getattr(config, "is_encoder_decoder", False):
-        return AutoModel
+    # T5EncoderModel saves its config with is_encoder_decoder=False: the model type decides
     name = ENCODER_ONLY_CLASSES.get(str(config.model_type))
-    if name is None:
+    if name is not None:
+        return getattr(transformers, name)
+    if getattr(config, "is_encoder_decoder", False):
         raise ValueError(
             f"model_type {config.model_type!r} is an encoder-decoder without an encoder-only class in "
             f"transformers; supported encoder-decoders: {', '.join(sorted(ENCODER_ONLY_CLASSES))}"
         )
-    return getattr(transformers, name)
+    return AutoModel
 
 
 def _no_pooler(cls: Any, config: PretrainedConfig) -> dict[str, Any]:

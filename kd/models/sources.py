@@ -23,8 +23,10 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
 TRUTHY = {"1", "on", "yes", "true"}
 
 
-class ModelSourceError(ValueError):
-    """A model or tokenizer source that cannot be used; the message is one line naming it."""
+class ModelSourceError(ValueError, OSError):
+    """A model or tokenizer source that cannot be used; the message is one line naming it.
+
+    An OSError too, like the errors of `transformers` loaders it replaces."""
 
     @staticmethod
     def find(exc: BaseException | None) -> ModelSourceError | None:
