@@ -94,7 +94,9 @@ def from_pretrained(
         pooling = default_pooling(name_or_path, SpecialTokens.of(tok).lead is not None)
     encoder = encoder_from_pretrained(name_or_path)
     model = CodeClassifier(encoder, n_inputs, num_labels, pooling=pooling, pair_features=pair_features)
-    return LoadedModel(model, tok, name_or_path, "hf")
+    # transformers returns pre-trained weights in eval mode, and Lightning keeps modules' modes: without
+    # this a fine-tuned encoder would train with its dropout off (fresh models start in train mode)
+    return LoadedModel(model.train(), tok, name_or_path, "hf")
 
 
 def from_config(
