@@ -66,7 +66,8 @@ class SpecialTokens:
     @classmethod
     def of(cls, tokenizer: Tokenizer) -> SpecialTokens:
         """Read the roles from ``tokenizer``; a ValueError says which token is missing and how to declare it."""
-        layout = _template_layout(tokenizer) or _named_layout(tokenizer)
+        data = json.loads(tokenizer.to_str())  # one parse: a 50k-token vocabulary is megabytes of JSON
+        layout = _template_layout(data) or _named_layout(tokenizer)
         pad = _pad_token(tokenizer)
         missing = [role for role, tok in (("sep/eos", layout and layout[1]), ("pad", pad)) if not tok]
         if layout is None or pad is None:
@@ -76,13 +77,13 @@ class SpecialTokens:
                 "tokenizer_config.json / special_tokens_map.json declares cls/sep (or bos/eos) and pad"
             )
         lead, sep, double_sep, type_ids = layout
-        ids = {t: tokenizer.token_to_id(t) for t in (lead, sep, pad, _unk_token(tokenizer)) if t}
-        absent = [t for t, i in ids.items() if i is None and t != _unk_token(tokenizer)]
+        unk = _unk_token(tokenizer, data)
+        ids = {t: tokenizer.token_to_id(t) for t in (lead, sep, pad, unk) if t}
+        absent = [t for t, i in ids.items() if i is None and t != unk]
         if absent:
             raise ValueError(
                 f"tokenizer declares special token(s) {', '.join(absent)} that are not in its vocabulary"
             )
-        unk = _unk_token(tokenizer)
         return cls(
             lead=ids[lead] if lead else None,
             sep=int(ids[sep] or 0),
@@ -96,16 +97,16 @@ class SpecialTokens:
 Layout = tuple[str | None, str, bool, bool]
 
 
-def _post_processor(tokenizer: Tokenizer) -> dict[str, Any] | None:
-    data = json.loads(tokenizer.to_str()).get("post_processor")
+def _post_processor(tokenizer_json: dict[str, Any]) -> dict[str, Any] | None:
+    data = tokenizer_json.get("post_processor")
     if isinstance(data, dict) and data.get("type") == "Sequence":
         templated = [p for p in data.get("processors", []) if p.get("type") != "ByteLevel"]
         return templated[0] if templated else None
     return data if isinstance(data, dict) else None
 
 
-def _template_layout(tokenizer: Tokenizer) -> Layout | None:
-    proc = _post_processor(tokenizer)
+def _template_layout(tokenizer_json: dict[str, Any]) -> Layout | None:
+    proc = _post_processor(tokenizer_json)
     if proc is None:
         return None
     kind = proc.get("type")
@@ -139,8 +140,8 @@ def _pad_token(tokenizer: Tokenizer) -> str | None:
     return next((t for t in PAD_NAMES if tokenizer.token_to_id(t) is not None), None)
 
 
-def _unk_token(tokenizer: Tokenizer) -> str | None:
-    model = json.loads(tokenizer.to_str()).get("model", {})
+def _unk_token(tokenizer: Tokenizer, tokenizer_json: dict[str, Any]) -> str | None:
+    model = tokenizer_json.get("model", {})
     unk = model.get("unk_token")
     if unk is None and model.get("unk_id") is not None and model.get("vocab"):
         unk = model["vocab"][model["unk_id"]][0]  # Unigram keeps an id into its (piece, score) list
@@ -155,7 +156,11 @@ def declare(tokenizer: Tokenizer, roles: Mapping[str, str | None]) -> Tokenizer:
     ``tokenizer.json`` agree with the model's tokenizer config. Mutates and returns ``tokenizer``."""
     lead = roles.get("cls_token") or roles.get("bos_token")
     sep = roles.get("sep_token") or roles.get("eos_token")
-    if _template_layout(tokenizer) is None and sep and tokenizer.token_to_id(sep) is not None:
+    if (
+        _template_layout(json.loads(tokenizer.to_str())) is None
+        and sep
+        and tokenizer.token_to_id(sep) is not None
+    ):
         head = f"{lead} " if lead and tokenizer.token_to_id(lead) is not None else ""
         specials = [(t, tokenizer.token_to_id(t)) for t in dict.fromkeys([head.strip(), sep]) if t]
         tokenizer.post_processor = processors.TemplateProcessing(
