@@ -11,6 +11,7 @@ import torch
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from kd.data.datamodules import CodeDataModule
+from kd.models.sources import ModelSourceError
 from kd.modules import ClassifierModule, ExportOnInterrupt
 from kd.tracking import MLflowSaveConfig, RunInfoCallback, run_id_from_checkpoint
 
@@ -97,4 +98,10 @@ class KDCLI(LightningCLI):
 
 def main(args: list[str] | None = None) -> KDCLI:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return KDCLI(args=args)
+    try:
+        return KDCLI(args=args)
+    except ValueError as exc:  # jsonargparse wraps the dataclass's error; show only the cause, one line
+        cause = ModelSourceError.find(exc)
+        if cause is None:
+            raise
+        raise SystemExit(f"error: {cause}") from None

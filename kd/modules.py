@@ -19,7 +19,7 @@ from transformers import get_linear_schedule_with_warmup
 from kd import cost
 from kd.data.encoding import CodeEncoder, load_backend_tokenizer
 from kd.models.classifier import CodeClassifier
-from kd.models.io import from_config, load_classifier, save_model_dir
+from kd.models.io import from_config, load_classifier, save_model_dir, spec_for_tokenizer
 from kd.models.ref import FreshModel, ModelRef
 from kd.spec import StudentSpec
 
@@ -73,13 +73,16 @@ class ClassifierModule(L.LightningModule):
     # -- building --------------------------------------------------------------------------------
     def build(self, ref: ModelRef | FreshModel) -> tuple[CodeClassifier, Tokenizer]:
         if isinstance(ref, ModelRef):
-            loaded = load_classifier(ref.source, self.n_inputs, ref.format, ref.tokenizer)
+            loaded = load_classifier(
+                ref.source, self.n_inputs, ref.format, ref.tokenizer, ref.pooling, ref.pair_features
+            )
             return loaded.model, loaded.tokenizer
         tok = self._fresh_tokenizer(ref)
         spec = ref.spec
         if tok.get_vocab_size() != spec.vocab_size:
             log.info("vocab_size %d → %d (the tokenizer's size)", spec.vocab_size, tok.get_vocab_size())
             spec = spec.replace(vocab_size=tok.get_vocab_size())
+        spec = spec_for_tokenizer(spec, tok)  # pad/bos/eos ids of a non-RoBERTa vocabulary
         model = from_config(
             spec.to_roberta_config(), self.n_inputs, tok, pooling=ref.pooling, pair_features=ref.pair_features
         )

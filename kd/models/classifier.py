@@ -74,9 +74,18 @@ class CodeClassifier(nn.Module):
     def hidden_size(self) -> int:
         return int(self.encoder.config.hidden_size)
 
-    def embed(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """The ``<s>`` vector of each row: (N, L) → (N, h)."""
-        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    def embed(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The first-token (``<s>``/``[CLS]``) or mean vector of each row: (N, L) → (N, h).
+
+        ``token_type_ids`` only for cross-encoded pairs of families that have them (BERT); single
+        inputs leave them out (all zeros, the encoder's default)."""
+        extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
         if self.pooling == "cls":
             return out[:, 0, :]
         mask = attention_mask.unsqueeze(-1).to(out.dtype)  # (N, L, 1)
@@ -90,5 +99,10 @@ class CodeClassifier(nn.Module):
             return self.classifier(torch.cat([u, v, (u - v).abs(), u * v], dim=-1))
         return self.classifier(vectors.reshape(-1, self.hidden_size * self.n_inputs))
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self.classify(self.embed(input_ids, attention_mask))
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        return self.classify(self.embed(input_ids, attention_mask, token_type_ids))

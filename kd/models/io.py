@@ -17,10 +17,13 @@ from typing import Literal
 
 import torch
 from tokenizers import Tokenizer
-from transformers import AutoConfig, AutoModel, PretrainedConfig, RobertaConfig, RobertaModel
+from transformers import AutoConfig, PretrainedConfig, RobertaConfig, RobertaModel
 
 from kd.data.encoding import load_backend_tokenizer
+from kd.data.specials import SpecialTokens
 from kd.models.classifier import CodeClassifier
+from kd.models.encoders import default_pooling, encoder_from_config, encoder_from_pretrained
+from kd.spec import StudentSpec
 
 Format = Literal["auto", "hf", "metacompress", "compressor"]
 META = "metacompress.json"
@@ -48,9 +51,17 @@ def detect_format(source: str | Path) -> str:
 
 
 def load_classifier(
-    source: str | Path, n_inputs: int, format: Format = "auto", tokenizer: str | None = None
+    source: str | Path,
+    n_inputs: int,
+    format: Format = "auto",
+    tokenizer: str | None = None,
+    pooling: str = "auto",
+    pair_features: str = "concat",
 ) -> LoadedModel:
-    """Load any supported model as a :class:`CodeClassifier` with its tokenizer."""
+    """Load any supported model as a :class:`CodeClassifier` with its tokenizer.
+
+    ``pooling`` and ``pair_features`` choose the new head of an ``hf`` model (see
+    :func:`from_pretrained`); saved models keep the head they were trained with."""
     fmt = detect_format(source) if format == "auto" else format
     if fmt == "metacompress":
         loaded = load_model_dir(Path(source))
@@ -59,7 +70,7 @@ def load_classifier(
     elif fmt == "compressor":
         loaded = import_compressor(Path(source))
     elif fmt == "hf":
-        loaded = from_pretrained(str(source), n_inputs)
+        loaded = from_pretrained(str(source), n_inputs, pooling=pooling, pair_features=pair_features)
     else:
         raise ValueError(f"unknown model format {format!r}; expected auto, hf, metacompress or compressor")
     if tokenizer is not None:
@@ -67,11 +78,25 @@ def load_classifier(
     return loaded
 
 
-def from_pretrained(name_or_path: str, n_inputs: int, num_labels: int = 2) -> LoadedModel:
-    """A hub or local HF encoder (e.g. ``microsoft/codebert-base``) with a fresh head."""
-    encoder = AutoModel.from_pretrained(name_or_path, trust_remote_code=False, add_pooling_layer=False)
+def from_pretrained(
+    name_or_path: str,
+    n_inputs: int,
+    num_labels: int = 2,
+    pooling: str = "auto",
+    pair_features: str = "concat",
+) -> LoadedModel:
+    """A hub or local HF encoder of any family (``microsoft/codebert-base``, a BERT, DistilBERT, ModernBERT,
+    T5 or sentence-transformers directory …) with a fresh head. ``pooling="auto"``: see
+    :func:`kd.models.encoders.default_pooling` (first token, or mean for sentence-transformers checkpoints
+    and families without a leading token)."""
     tok = load_backend_tokenizer(name_or_path)
-    return LoadedModel(CodeClassifier(encoder, n_inputs, num_labels), tok, name_or_path, "hf")
+    if pooling == "auto":
+        pooling = default_pooling(name_or_path, SpecialTokens.of(tok).lead is not None)
+    encoder = encoder_from_pretrained(name_or_path)
+    model = CodeClassifier(encoder, n_inputs, num_labels, pooling=pooling, pair_features=pair_features)
+    # transformers returns pre-trained weights in eval mode, and Lightning keeps modules' modes: without
+    # this a fine-tuned encoder would train with its dropout off (fresh models start in train mode)
+    return LoadedModel(model.train(), tok, name_or_path, "hf")
 
 
 def from_config(
@@ -85,8 +110,23 @@ def from_config(
     """Random-init encoder from a config (a student, or a teacher trained from scratch)."""
     if isinstance(config, dict):
         config = RobertaConfig(**config)
-    encoder = AutoModel.from_config(config, add_pooling_layer=False)
+    encoder = encoder_from_config(config)
     return CodeClassifier(encoder, n_inputs, num_labels, pooling=pooling, pair_features=pair_features)
+
+
+def spec_for_tokenizer(spec: StudentSpec, tokenizer: Tokenizer) -> StudentSpec:
+    """``spec`` with the pad/bos/eos ids of ``tokenizer`` (unchanged for RoBERTa-style vocabularies).
+
+    A family without a leading token (T5) keeps the spec's bos id unless it collides with pad/eos."""
+    sp = SpecialTokens.of(tokenizer)
+    ids = {"pad_token_id": sp.pad, "eos_token_id": sp.sep}
+    bos = sp.lead if sp.lead is not None else spec.bos_token_id
+    if bos in ids.values():
+        bos = next(i for i in range(spec.vocab_size) if i not in ids.values())
+    ids["bos_token_id"] = bos
+    if all(getattr(spec, k) == v for k, v in ids.items()):
+        return spec
+    return spec.replace(**ids)
 
 
 def save_model_dir(
