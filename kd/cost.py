@@ -12,6 +12,7 @@ Sequence length conventions (`paper_seq_len`):
 - AVATAR / MORPH, single-input tasks: s = the searched max_seq_len.
 - AVATAR / MORPH, clone detection: s = 2 × max_seq_len (both functions of a pair are counted), which also
   doubles the position-embedding parameters in the size estimate: a quirk kept for comparability.
+- ``spec``: s = the spec's own position table (`max_position_embeddings`), i.e. the size of what is built.
 """
 
 from __future__ import annotations
@@ -25,20 +26,24 @@ import torch
 from kd.spec import StudentSpec
 
 Head = Literal["single", "pair"]
-Convention = Literal["compressor", "avatar_single", "avatar_clone"]
+Convention = Literal["compressor", "avatar_single", "avatar_clone", "spec"]
 
 
 def paper_seq_len(spec: StudentSpec, convention: Convention = "compressor") -> int:
     """The s that a method plugs into the formulas (see the module docstring)."""
     if convention == "compressor":
         return 514
+    if convention == "spec":
+        return spec.max_position_embeddings
     # AVATAR/MORPH set max_position_embeddings = max_seq_len + 2.
     max_seq_len = spec.max_position_embeddings - 2
     if convention == "avatar_single":
         return max_seq_len
     if convention == "avatar_clone":
         return 2 * max_seq_len
-    raise ValueError(f"Unknown convention {convention!r}; expected compressor, avatar_single or avatar_clone")
+    raise ValueError(
+        f"Unknown convention {convention!r}; expected compressor, avatar_single, avatar_clone or spec"
+    )
 
 
 def _encoder_params(spec: StudentSpec, positions: int) -> int:
