@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
@@ -46,7 +46,7 @@ def paper_seq_len(spec: StudentSpec, convention: Convention = "compressor") -> i
     )
 
 
-def _encoder_params(spec: StudentSpec, positions: int) -> int:
+def _encoder_params(spec: Any, positions: Any) -> Any:
     h, i, v = spec.hidden_size, spec.intermediate_size, spec.vocab_size
     # word + position + token-type embeddings + LayerNorm; type_vocab_size 1 gives the paper's 3h.
     embeddings = v * h + positions * h + spec.type_vocab_size * h + 2 * h
@@ -55,13 +55,23 @@ def _encoder_params(spec: StudentSpec, positions: int) -> int:
     return embeddings + spec.num_hidden_layers * per_layer
 
 
-def _head_params(h: int, head: Head, num_labels: int = 2) -> int:
+def _head_params(h: Any, head: Head, num_labels: int = 2) -> Any:
     """Classifier head: dense (h→h single, 2h→h pair), tanh, out_proj h→num_labels."""
     if head == "single":
         return h * h + h + num_labels * h + num_labels
     if head == "pair":
         return 2 * h * h + h + num_labels * h + num_labels
     raise ValueError(f"Unknown head {head!r}; expected 'single' or 'pair'")
+
+
+def param_count_expr(arch: Any, positions: Any, head: Head = "single") -> Any:
+    """`param_count` on any numbers that support + and * (ints, numpy arrays, z3 expressions), unchecked.
+
+    ``arch`` needs the attributes hidden_size, intermediate_size, vocab_size, num_hidden_layers and
+    type_vocab_size. The one formula both the size objective and the SMT pruning (`kd.search.smt`) evaluate.
+    """
+    h = arch.hidden_size
+    return _encoder_params(arch, positions) + (h * h + h) + _head_params(h, head)
 
 
 def param_count(spec: StudentSpec, seq_len: int | None = None, head: Head = "single") -> int:
@@ -75,9 +85,7 @@ def param_count(spec: StudentSpec, seq_len: int | None = None, head: Head = "sin
     s = spec.max_position_embeddings if seq_len is None else seq_len
     if s < 1:
         raise ValueError(f"seq_len must be >= 1, got {seq_len}")
-    h = spec.hidden_size
-    pooler = h * h + h
-    return _encoder_params(spec, s) + pooler + _head_params(h, head)
+    return int(param_count_expr(spec, s, head))
 
 
 def exact_param_count(
