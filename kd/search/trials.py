@@ -238,9 +238,12 @@ def read_result(job: TrialJob, returncode: int | None = None) -> TrialResult:
 class LocalLauncher:
     """One ``python -m kd.search.trials`` subprocess per trial; each gets cores // workers torch threads."""
 
-    def __init__(self, timeout_s: float | None = None, python: str = sys.executable) -> None:
+    def __init__(
+        self, timeout_s: float | None = None, python: str = sys.executable, module: str = "kd.search.trials"
+    ) -> None:
         self.timeout_s = timeout_s
         self.python = python
+        self.module = module  # what `python -m` runs with the trial.json path (tests swap in a stand-in)
         self._procs: set[subprocess.Popen[bytes]] = set()
 
     def _env(self, workers: int) -> dict[str, str]:
@@ -258,7 +261,7 @@ class LocalLauncher:
         (job.directory / RESULT_FILE).unlink(missing_ok=True)
         with (job.directory / STDERR_FILE).open("wb") as err:
             proc = subprocess.Popen(
-                [self.python, "-m", "kd.search.trials", str(path)],
+                [self.python, "-m", self.module, str(path)],
                 stdout=subprocess.DEVNULL,
                 stderr=err,
                 env=env,
@@ -388,7 +391,9 @@ class TrialRunner:
         workers = self.workers or available_cores()
         bar = tqdm(total=len(trials), initial=len(results), desc="search trials", disable=not self.progress)
         metric = trials[0].metric if trials else ""
+        run_ids = {job.trial.trial_id: job.run_id for job in jobs}
         for result in self.launcher.run(jobs, min(workers, max(1, len(jobs)))):
+            result.run_id = result.run_id or run_ids.get(result.trial_id)
             self._finish_run(client, result, metric)
             results[result.trial_id] = result
             bar.update(1)
