@@ -97,8 +97,14 @@ def main() -> None:
     p.add_argument("--latency-examples", type=int, default=64)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--out", type=Path)
+    p.add_argument("--fits", nargs="*", help="the fit commands that were run, for the report's header")
+    p.add_argument("--search-only", action="store_true", help="report the search alone (no final fits yet)")
     args = p.parse_args()
     root = args.root or ROOT / "runs" / "evidence" / f"avatar_{args.task}"
+    search = json.loads((root / "avatar" / "search" / "search_result.json").read_text())
+    if args.search_only:
+        write(args, root, search, None, None, None, None, None, None)
+        return
     folder, dm_cls = DATA[args.task]
     dm = dm_cls(str(ROOT.parent / "shared" / "data" / folder), max_eval_examples=args.n_test)
     split = dm.split("test")
@@ -125,7 +131,6 @@ def main() -> None:
         m, length = models[k]
         energy[k] = _energy(m.model, _batches(CodeEncoder(m.tokenizer, length), examples[:128], 32), 1000)
     desc = {k: describe(m, length, n_inputs) for k, (m, length) in models.items()}
-    search = json.loads((root / "avatar" / "search" / "search_result.json").read_text())
     write(args, root, search, preds, y, ci, lat, energy, desc)
 
 
@@ -133,20 +138,20 @@ def write(
     args: Any,
     root: Path,
     search: dict,
-    preds: dict,
-    y: np.ndarray,
-    ci: dict,
-    lat: dict,
-    energy: dict,
-    desc: dict,
+    preds: dict | None,
+    y: np.ndarray | None,
+    ci: dict | None,
+    lat: dict | None,
+    energy: dict | None,
+    desc: dict | None,
 ) -> None:
     load = os.getloadavg()
     lines = [
         f"# AVATAR evidence: {args.task}",
         "",
         "```",
-        f"bash bench/avatar_fits.sh {args.task}",
-        f"PYTHONPATH=. python bench/avatar_evidence.py --task {args.task} --n-test {args.n_test} --repeats {args.repeats}",
+        *(args.fits or [f"bash bench/avatar_fits.sh {args.task}"]),
+        "PYTHONPATH=. python bench/avatar_evidence.py " + " ".join(sys.argv[1:]),
         "```",
         "",
         f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, torch {torch.__version__}, load average "
@@ -174,6 +179,12 @@ def write(
             f"| {t['trial_id']} | {t['spec']} | {t['gene.learning_rate']} | {t['gene.batch_size']} | {t['size_mb']:.3f} "
             f"| {t['status']} | {metric} | {t['seconds']:.0f} |"
         )
+    out = args.out or ROOT / "bench" / "results" / f"avatar_{args.task}.md"
+    if preds is None or y is None or ci is None or lat is None or energy is None or desc is None:
+        lines += ["", "Final fits: not run (`--search-only`)."]
+        out.write_text("\n".join(lines) + "\n")
+        print("\n".join(lines))
+        return
     lines += ["", f"## Test (first {len(y)} test examples, the same for all three models)", ""]
     lines += ["| | teacher | AVATAR | Compressor |", "|---|---|---|---|"]
     row = {k: desc[k] for k in ("teacher", "avatar", "compressor")}
@@ -215,7 +226,6 @@ def write(
         f"(/sys/class/powercap absent: {not Path('/sys/class/powercap').exists()}), so the joules are codecarbon's "
         "estimate from CPU load × TDP plus a RAM constant, not a measurement."
     )
-    out = args.out or ROOT / "bench" / "results" / f"avatar_{args.task}.md"
     out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
