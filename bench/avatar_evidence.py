@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -101,6 +102,9 @@ def main() -> None:
     p.add_argument("--search-only", action="store_true", help="report the search alone (no final fits yet)")
     args = p.parse_args()
     root = args.root or ROOT / "runs" / "evidence" / f"avatar_{args.task}"
+    if not (root / "avatar" / "search" / "search_result.json").is_file():
+        partial(args, root)
+        return
     search = json.loads((root / "avatar" / "search" / "search_result.json").read_text())
     if args.search_only:
         write(args, root, search, None, None, None, None, None, None)
@@ -132,6 +136,51 @@ def main() -> None:
         energy[k] = _energy(m.model, _batches(CodeEncoder(m.tokenizer, length), examples[:128], 32), 1000)
     desc = {k: describe(m, length, n_inputs) for k, (m, length) in models.items()}
     write(args, root, search, preds, y, ci, lat, energy, desc)
+
+
+def partial(args: Any, root: Path) -> None:
+    """The search did not finish: report the z3 bounds (recomputed) and the trials that did, with their sizes."""
+    from kd.search.avatar_space import avatar_space
+    from kd.search.objectives import CostModel
+    from kd.search.smt import feasible_bounds
+
+    config = yaml.safe_load((ROOT / "lightning_configs" / DATA[args.task][0] / "avatar.yaml").read_text())
+    init = config["model"]["init_args"]
+    space = avatar_space(args.task, init["search"].get("genes"))
+    pruned = feasible_bounds(space, init["target_mb"], CostModel(size_convention="spec"))
+    load = os.getloadavg()
+    lines = [
+        f"# AVATAR evidence: {args.task} (partial: the search did not finish)",
+        "",
+        "```",
+        *(args.fits or [f"bash bench/avatar_fits.sh {args.task}"]),
+        "PYTHONPATH=. python bench/avatar_evidence.py " + " ".join(sys.argv[1:]),
+        "```",
+        "",
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / "
+        f"{load[2]:.1f} when this was written (the 2 cores were shared with other jobs throughout).",
+        "",
+        f"- z3 bounds for the config's {init['target_mb']} MB budget (recomputed now): {pruned.checks} checks, "
+        f"{pruned.seconds:.1f} s: `{pruned.bounds}`",
+        "",
+        "| trial | spec | lr | batch | size MB (spec convention) | status | metric | s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    cm = CostModel(size_convention="spec")
+    for trial_file in sorted((root / "avatar" / "search" / "trials").glob("*/trial.json")):
+        trial = json.loads(trial_file.read_text())["trial"]
+        spec = StudentSpec.from_dict(trial["spec"])
+        res_file = trial_file.parent / "result.json"
+        res = json.loads(res_file.read_text()) if res_file.is_file() else {"status": "unfinished"}
+        metric = f"{res['metric']:.3f} ({trial['metric']})" if res.get("metric") is not None else "—"
+        lines.append(
+            f"| {trial_file.parent.name} | {spec.name} | {trial['hparams'].get('learning_rate')} | "
+            f"{trial['hparams'].get('batch_size')} | {cm.size_mb(spec):.3f} | {res['status']} | {metric} | "
+            f"{res.get('seconds', 0):.0f} |"
+        )
+    out = args.out or ROOT / "bench" / "results" / f"avatar_{args.task}.md"
+    out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 def write(
