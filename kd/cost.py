@@ -12,36 +12,41 @@ Sequence length conventions (`paper_seq_len`):
 - AVATAR / MORPH, single-input tasks: s = the searched max_seq_len.
 - AVATAR / MORPH, clone detection: s = 2 × max_seq_len (both functions of a pair are counted), which also
   doubles the position-embedding parameters in the size estimate: a quirk kept for comparability.
+- ``spec``: s = the spec's own position table (`max_position_embeddings`), i.e. the size of what is built.
 """
 
 from __future__ import annotations
 
 import statistics
 import time
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
 from kd.spec import StudentSpec
 
 Head = Literal["single", "pair"]
-Convention = Literal["compressor", "avatar_single", "avatar_clone"]
+Convention = Literal["compressor", "avatar_single", "avatar_clone", "spec"]
 
 
 def paper_seq_len(spec: StudentSpec, convention: Convention = "compressor") -> int:
     """The s that a method plugs into the formulas (see the module docstring)."""
     if convention == "compressor":
         return 514
+    if convention == "spec":
+        return spec.max_position_embeddings
     # AVATAR/MORPH set max_position_embeddings = max_seq_len + 2.
     max_seq_len = spec.max_position_embeddings - 2
     if convention == "avatar_single":
         return max_seq_len
     if convention == "avatar_clone":
         return 2 * max_seq_len
-    raise ValueError(f"Unknown convention {convention!r}; expected compressor, avatar_single or avatar_clone")
+    raise ValueError(
+        f"Unknown convention {convention!r}; expected compressor, avatar_single, avatar_clone or spec"
+    )
 
 
-def _encoder_params(spec: StudentSpec, positions: int) -> int:
+def _encoder_params(spec: Any, positions: Any) -> Any:
     h, i, v = spec.hidden_size, spec.intermediate_size, spec.vocab_size
     # word + position + token-type embeddings + LayerNorm; type_vocab_size 1 gives the paper's 3h.
     embeddings = v * h + positions * h + spec.type_vocab_size * h + 2 * h
@@ -50,13 +55,23 @@ def _encoder_params(spec: StudentSpec, positions: int) -> int:
     return embeddings + spec.num_hidden_layers * per_layer
 
 
-def _head_params(h: int, head: Head, num_labels: int = 2) -> int:
+def _head_params(h: Any, head: Head, num_labels: int = 2) -> Any:
     """Classifier head: dense (h→h single, 2h→h pair), tanh, out_proj h→num_labels."""
     if head == "single":
         return h * h + h + num_labels * h + num_labels
     if head == "pair":
         return 2 * h * h + h + num_labels * h + num_labels
     raise ValueError(f"Unknown head {head!r}; expected 'single' or 'pair'")
+
+
+def param_count_expr(arch: Any, positions: Any, head: Head = "single") -> Any:
+    """`param_count` on any numbers that support + and * (ints, numpy arrays, z3 expressions), unchecked.
+
+    ``arch`` needs the attributes hidden_size, intermediate_size, vocab_size, num_hidden_layers and
+    type_vocab_size. The one formula both the size objective and the SMT pruning (`kd.search.smt`) evaluate.
+    """
+    h = arch.hidden_size
+    return _encoder_params(arch, positions) + (h * h + h) + _head_params(h, head)
 
 
 def param_count(spec: StudentSpec, seq_len: int | None = None, head: Head = "single") -> int:
@@ -70,9 +85,7 @@ def param_count(spec: StudentSpec, seq_len: int | None = None, head: Head = "sin
     s = spec.max_position_embeddings if seq_len is None else seq_len
     if s < 1:
         raise ValueError(f"seq_len must be >= 1, got {seq_len}")
-    h = spec.hidden_size
-    pooler = h * h + h
-    return _encoder_params(spec, s) + pooler + _head_params(h, head)
+    return int(param_count_expr(spec, s, head))
 
 
 def exact_param_count(

@@ -30,6 +30,7 @@ from kd.models.classifier import check_head
 from kd.models.ref import FreshModel, ModelRef
 from kd.modules import plain_hparams
 from kd.search.compressor_ga import SearchResult, search_compressor
+from kd.search.result import SavedSearch, load_search_result
 from kd.search.space import COMPRESSOR_SPACE
 from kd.spec import StudentSpec
 
@@ -103,6 +104,7 @@ class CompressorKD(DistillationModule):
         export_dir: str | None = None,
         pooling: Literal["cls", "mean"] = "cls",
         pair_features: Literal["concat", "siamese"] = "concat",
+        search_result: str | None = None,
     ) -> None:
         # The student may be unknown until configure_model() has run the search.
         super().__init__(
@@ -144,6 +146,9 @@ class CompressorKD(DistillationModule):
             TASK_HIDDEN_DROPOUT[task] if hidden_dropout_prob is None else hidden_dropout_prob
         )
         self.search_result: SearchResult | None = None
+        # A saved search (`python -m kd.search.stage`) whose chosen spec is trained instead of searching again.
+        self.search_result_path = search_result
+        self.saved_search: SavedSearch | None = load_search_result(search_result) if search_result else None
         self.student_spec: StudentSpec | None = None
         self.save_hyperparameters(plain_hparams(locals()))
 
@@ -174,12 +179,28 @@ class CompressorKD(DistillationModule):
         """The student to build: the given one, or the searched spec with a tokenizer trained on our split."""
         given = self.student_ref
         if given is None:
-            self.search_result = self.run_search()
-            spec = self.with_dropout(self.search_result.spec, hidden=True)
+            if self.saved_search is not None:
+                chosen = self.saved_search.spec
+            else:
+                self.search_result = self.run_search()
+                chosen = self.search_result.spec
+            spec = self.with_dropout(chosen, hidden=True)
             return FreshModel(spec, pooling=self.pooling, pair_features=self.pair_features)
         if isinstance(given, FreshModel) and (self.dropout_explicit or self.attention_dropout is not None):
             return replace(given, spec=self.with_dropout(given.spec, hidden=self.dropout_explicit))
         return given
+
+    def search_stage(self, dm: Any = None, output: str | None = None) -> Path:
+        """The search alone (`kd.search.stage`): run the GA, save its result; returns the JSON path."""
+        result = self.run_search()
+        root = self.trainer.default_root_dir if self._trainer is not None else "."
+        assert result.outcome is not None
+        path = result.outcome.save(Path(output) if output else Path(root) / "search")
+        if self._trainer is not None and isinstance(self.trainer.logger, MLFlowLogger):
+            logger = self.trainer.logger
+            assert logger.run_id is not None
+            result.outcome.log_to_mlflow(logger.experiment, logger.run_id, "search")
+        return path
 
     def with_dropout(self, spec: StudentSpec, hidden: bool) -> StudentSpec:
         """`spec` with this method's hidden dropout (if `hidden`) and attention dropout (if set)."""
@@ -239,6 +260,8 @@ class CompressorKD(DistillationModule):
             "student_spec_name": self.student_spec.name if self.student_spec else None,
             "tokenizer_vocab_size": self.tokenizer.get_vocab_size() if self.tokenizer else None,
         }
+        if self.saved_search is not None:
+            out["search_result"] = str(self.saved_search.path)
         r = self.search_result
         if r is not None:
             out["search"] = {
@@ -265,6 +288,11 @@ class CompressorKD(DistillationModule):
             if self.search_result is not None and self.search_result.trace:
                 self.search_result.trace_dataframe().to_csv(root / "search_trace.csv", index=False)
                 files += [root / "search_trace.csv", self.search_result.plot_trace(root / "search_trace.png")]
+            if self.search_result is not None and self.search_result.outcome is not None:
+                self.search_result.outcome.front_dataframe().to_csv(root / "pareto_front.csv", index=False)
+                files.append(root / "pareto_front.csv")
+            if self.saved_search is not None:
+                files.append(self.saved_search.path)
             if self.tokenizer is not None:
                 self.tokenizer.save(str(root / "tokenizer.json"))
                 files.append(root / "tokenizer.json")

@@ -21,8 +21,11 @@ population rarely improves and the result varies with the seed. The published 3 
 optimum of this fitness (`exhaustive_compressor`), which some seeds reach and others miss; a plain loop
 re-stating the paper's algorithm showed the same spread (bench/bench_search.py prints it).
 
-pymoo minimises, so the problem returns −fitness. Generation g of the trace is the population after the g-th
-variation round (the random initial population is round 0 and not traced).
+The GA runs on the shared engine (`kd.search.engine.search`) as one maximised objective
+(`kd.search.objectives.compressor_objective`) with the operators above: the engine's problem minimises
+−fitness, and generation g of the trace is the population after the g-th variation round (the random initial
+population is round 0 and not traced). Results are unchanged by that refactor: `tests/kd/test_search.py` pins the
+specs, fitnesses and traces recorded from the code before it.
 """
 
 from __future__ import annotations
@@ -36,18 +39,19 @@ from typing import Any
 
 import numpy as np
 from pymoo.algorithms.soo.nonconvex.ga import GA
-from pymoo.core.callback import Callback
 from pymoo.core.crossover import Crossover
 from pymoo.core.mutation import Mutation
 from pymoo.core.problem import Problem
-from pymoo.core.repair import Repair
 from pymoo.operators.crossover.pntx import SinglePointCrossover
 from pymoo.operators.mutation.nom import NoMutation
 from pymoo.operators.sampling.rnd import IntegerRandomSampling
 from pymoo.operators.selection.rnd import RandomSelection
-from pymoo.optimize import minimize
 
 from kd.cost import flops, gflops, param_count, size_mb
+from kd.search.engine import SpaceRepair
+from kd.search.engine import search as engine_search
+from kd.search.objectives import CostModel, compressor_objective
+from kd.search.result import SearchOutcome
 from kd.search.space import COMPRESSOR_SPACE, DEFAULT_BASE, SearchSpace
 from kd.spec import StudentSpec
 
@@ -102,64 +106,6 @@ class OnePointOrResample(Crossover):
         return crossed
 
 
-class SpaceRepair(Repair):
-    """Applies `SearchSpace.repair` (hidden % heads) to every child."""
-
-    def __init__(self, space: SearchSpace) -> None:
-        super().__init__()
-        self.space = space
-
-    def _do(self, problem: Problem, X: np.ndarray, **kwargs: Any) -> Any:
-        return np.array([self.space.repair(x) for x in X])
-
-
-class CompressorProblem(Problem):
-    """Minimise −fitness over index genomes; decoded (size, GFLOPs) are cached per genome."""
-
-    def __init__(self, space: SearchSpace, target_mb: float, base: StudentSpec | None, seq_len: int) -> None:
-        super().__init__(n_var=space.n_var, n_obj=1, xl=np.zeros(space.n_var), xu=space.upper, vtype=int)
-        self.space, self.target_mb, self.base, self.seq_len = space, target_mb, base, seq_len
-        self.cache: dict[tuple[int, ...], tuple[float, float]] = {}
-
-    def measure(self, x: np.ndarray) -> tuple[float, float]:
-        key = tuple(int(round(float(v))) for v in x)
-        if key not in self.cache:
-            spec = self.space.decode(key, self.base)
-            self.cache[key] = (size_mb(spec, self.seq_len), gflops(spec, self.seq_len))
-        return self.cache[key]
-
-    def _evaluate(self, X: np.ndarray, out: dict[str, Any], *args: Any, **kwargs: Any) -> None:
-        fits = []
-        for x in X:
-            size, flops = self.measure(x)
-            fits.append(flops - abs(size - self.target_mb))
-        out["F"] = -np.array(fits)[:, None]
-
-
-class _TraceCallback(Callback):
-    def __init__(self, problem: CompressorProblem) -> None:
-        super().__init__()
-        self.problem = problem
-        self.rows: list[dict[str, float | int]] = []
-
-    def notify(self, algorithm: Any) -> None:
-        if algorithm.n_gen < 2:  # the random initial population
-            return
-        fitness = -algorithm.pop.get("F")[:, 0]
-        best = algorithm.pop[int(np.argmax(fitness))]
-        size, flops = self.problem.measure(best.X)
-        self.rows.append(
-            {
-                "generation": algorithm.n_gen - 1,
-                "best_fitness": float(fitness.max()),
-                "mean_fitness": float(fitness.mean()),
-                "best_size_mb": size,
-                "best_gflops": flops,
-                "n_evals": int(algorithm.evaluator.n_eval),
-            }
-        )
-
-
 @dataclass(frozen=True)
 class SearchResult:
     """The best student a search found, with its cost and a per-generation trace."""
@@ -173,6 +119,8 @@ class SearchResult:
     seed: int = 0
     #: One row per GA run when the search restarted with several seeds (seed, fitness, spec, size, GFLOPs).
     restarts: tuple[dict[str, Any], ...] = ()
+    #: The engine's full result (front of one, trace, files for MLflow) of the run that was kept.
+    outcome: SearchOutcome | None = None
 
     def trace_dataframe(self) -> Any:
         """The trace as a `pandas.DataFrame`, one row per generation."""
@@ -247,7 +195,6 @@ def search_compressor(
     if not 0.0 <= crossover_prob <= 1.0:
         raise ValueError(f"Expected crossover_prob in [0, 1], got {crossover_prob}")
     start = time.perf_counter()
-    problem = CompressorProblem(space, target_mb, base, seq_len)
     algorithm = GA(
         pop_size=population,
         sampling=IntegerRandomSampling(),
@@ -257,26 +204,28 @@ def search_compressor(
         repair=SpaceRepair(space),
         eliminate_duplicates=True,
     )
-    trace = _TraceCallback(problem)
-    res = minimize(
-        problem,
+    cost_model = CostModel(seq_len=seq_len)
+    outcome = engine_search(
+        space,
+        [compressor_objective(target_mb, cost_model)],
         algorithm,
-        ("n_gen", generations + 1),
+        generations=generations,
         seed=seed,
-        callback=trace,
-        verbose=progress,
+        base=base,
+        cost_model=cost_model,
+        target_mb=target_mb,
+        progress=progress,
     )
-    best_x = np.atleast_2d(res.X)[0]
-    spec = space.decode(best_x, base)
-    size, flops = problem.measure(best_x)
+    chosen = outcome.chosen
     return SearchResult(
-        spec=spec,
-        fitness=flops - abs(size - target_mb),
-        size_mb=size,
-        gflops=flops,
-        trace=trace.rows,
+        spec=chosen.spec,
+        fitness=chosen.objectives["fitness"],
+        size_mb=chosen.size_mb,
+        gflops=chosen.gflops,
+        trace=outcome.trace,
         seconds=time.perf_counter() - start,
         seed=seed,
+        outcome=outcome,
     )
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 from transformers import RobertaConfig, RobertaForSequenceClassification, RobertaModel
 from transformers.activations import ACT2FN
 
@@ -88,15 +91,69 @@ def test_roberta_config_round_trip() -> None:
 
 
 def test_3mb_formula_by_hand() -> None:
-    h, s, v, i, a, layers = 96, 514, 1000, 64, 8, 12
+    h, s, v, i, layers = 96, 514, 1000, 64, 12
     params = (v * h + s * h + 3 * h) + layers * (4 * (h * h + h) + 2 * h * i + i + h + 4 * h)
     params += 2 * (h * h + h) + 2 * h + 2
     assert param_count(PAPER_3MB) == params == 765_410
     assert size_mb(PAPER_3MB) == pytest.approx(3.06164)
-    block = 6 * h * h + 3 * h + 4 * h * s + 10 * s * a + 2 * h * h + 11 * h + 5 + 4 * h * i + 9 * i + 5 * h
-    emb = 2 * h * v + 2 * h * (s + 2) + 2 * h + 5 * h + 4 * h
-    assert flops(PAPER_3MB) == s * (layers * block + emb + 2 * h * h + 15 * h) == 2_252_584_440
+    # The GFLOPs the research notes quote for Compressor's 3 MB student (2.25), to the printed digits.
     assert gflops(PAPER_3MB) == pytest.approx(2.2526, abs=1e-4)
+
+
+def _counted_flops(h: int, i: int, layers: int, s: int) -> int:
+    """FLOPs torch's FlopCounterMode counts in one forward of the bare encoder on s tokens (matmuls only)."""
+    spec = PAPER_3MB.replace(
+        vocab_size=300,
+        num_hidden_layers=layers,
+        hidden_size=h,
+        num_attention_heads=4,
+        intermediate_size=i,
+        max_position_embeddings=s + 2,
+    )
+    model = RobertaModel(spec.to_roberta_config(), add_pooling_layer=False).eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.randint(4, 300, (1, s)))
+    return int(counter.get_total_flops())
+
+
+def _per_layer(h: int, i: int, s: int, count: Any) -> int:
+    return int(count(h, i, 2, s) - count(h, i, 1, s))
+
+
+def test_flops_formula_matmul_terms_match_an_instrumented_forward() -> None:
+    """The formula's projection and FFN matmul FLOPs equal what FlopCounterMode counts in a real forward.
+
+    Per layer the formula adds element-wise terms (biases, GELU, LayerNorm, softmax; linear in h and I) that a
+    matmul counter does not see, so the comparison uses second differences, which cancel every term linear in
+    h or I: the h·I terms (the two FFN matmuls, 4·s·h·I) and the h² terms (Q, K, V, O projections, 8·s·h²) must
+    agree exactly. (The embedding lookup, counted by the papers as a V×h matmul, is not a matmul here.)
+    """
+
+    def formula(h: int, i: int, layers: int, s: int) -> int:
+        spec = PAPER_3MB.replace(
+            vocab_size=300,
+            num_hidden_layers=layers,
+            hidden_size=h,
+            num_attention_heads=4,
+            intermediate_size=i,
+            max_position_embeddings=s + 2,
+        )
+        return flops(spec, s)
+
+    s = 20
+    mixed = {
+        name: _per_layer(24, 48, s, c)
+        - _per_layer(24, 32, s, c)
+        - _per_layer(16, 48, s, c)
+        + _per_layer(16, 32, s, c)
+        for name, c in (("formula", formula), ("counted", _counted_flops))
+    }
+    assert mixed["formula"] == mixed["counted"] == 4 * s * (24 - 16) * (48 - 32)
+    square = {
+        name: _per_layer(32, 32, s, c) - 2 * _per_layer(24, 32, s, c) + _per_layer(16, 32, s, c)
+        for name, c in (("formula", formula), ("counted", _counted_flops))
+    }
+    assert square["formula"] == square["counted"] == 8 * s * 2 * 8**2
 
 
 @pytest.mark.parametrize(
@@ -192,7 +249,7 @@ def test_measure_latency_positive_and_restores_mode() -> None:
     model.train()
     ids = torch.randint(4, 1000, (4, 32))
     seconds = measure_latency(model, ids, warmup=1, repeats=3)
-    assert 0 < seconds < 1
+    assert seconds > 0  # wall-clock bounds belong in bench/, not in a test a loaded machine can fail
     assert model.training
     with pytest.raises(ValueError, match="repeats"):
         measure_latency(model, ids, repeats=0)

@@ -1,0 +1,187 @@
+"""AVATAR's search parts: z3 bounds vs brute force, surrogate vs known coefficients, sampling, trials runner."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pytest
+
+from kd.cost import size_mb
+from kd.search import Gene, SearchSpace
+from kd.search.avatar_space import avatar_space
+from kd.search.objectives import CostModel
+from kd.search.sampling import adaptive_random_sample, latin_hypercube_sample
+from kd.search.smt import feasible_bounds
+from kd.search.space import DEFAULT_BASE
+from kd.search.surrogate import Surrogate, encode_features, feature_names
+from kd.search.trials import LocalLauncher, Trial, TrialRunner, launcher_by_name, register_launcher
+
+SMALL = SearchSpace(
+    genes=(
+        Gene("vocab_size", (1000, 2000, 3000, 5000, 8000)),
+        Gene.int_range("num_hidden_layers", 1, 4),
+        Gene.int_range("hidden_size", 12, 64, 4),
+        Gene("intermediate_size", (32, 64, 128, 512)),
+        Gene.int_range("num_attention_heads", 1, 6),
+        Gene.int_range("max_seq_len", 64, 256, 64, field="max_position_embeddings", offset=2),
+    )
+)
+
+
+def _brute_bounds(space: SearchSpace, target: float, seq: int | None) -> dict[str, list[int]]:
+    """Enumerate every genome, keep valid (hidden % heads) ones within the budget, min/max per gene."""
+    feasible = []
+    for genome in itertools.product(*(range(len(g.values)) for g in space.genes)):
+        v = space.values(genome)
+        if v["hidden_size"] % v["num_attention_heads"]:
+            continue
+        spec = space.decode(genome, DEFAULT_BASE)
+        if size_mb(spec, seq) <= target:  # seq None: the spec's own position table
+            feasible.append(v)
+    return {g.name: [min(f[g.name] for f in feasible), max(f[g.name] for f in feasible)] for g in space.genes}
+
+
+@pytest.mark.parametrize(("target", "convention"), [(0.1, "spec"), (0.25, "spec"), (0.1, "compressor")])
+def test_z3_bounds_equal_brute_force_bounds(target: float, convention: str) -> None:
+    got = feasible_bounds(SMALL, target, CostModel(size_convention=convention))  # type: ignore[arg-type]
+    expected = _brute_bounds(SMALL, target, None if convention == "spec" else 514)
+    assert got.bounds == expected
+    assert any(got.bounds[g.name] != [min(g.values), max(g.values)] for g in SMALL.genes)  # it did prune
+
+
+def test_z3_reports_an_infeasible_budget() -> None:
+    with pytest.raises(ValueError, match="0.001 MB"):
+        feasible_bounds(SMALL, 0.001)
+
+
+def test_z3_on_avatar_space_is_fast_enough_to_run_per_config() -> None:
+    got = feasible_bounds(avatar_space("clone"), 0.5)
+    # Hand check of the hidden bound: at h = 70 the smallest model (V 1000, L 1, I 32, 258 positions, heads 1)
+    # is under 0.5 MB and at h = 71 it is not (sizes by kd.cost.size_mb).
+    assert got.bounds["hidden_size"][1] == 70
+    base = DEFAULT_BASE.replace(num_hidden_layers=1, intermediate_size=32, num_attention_heads=1)
+    assert size_mb(base.replace(hidden_size=70), 258) <= 0.5 < size_mb(base.replace(hidden_size=71), 258)
+    assert got.checks < 100
+
+
+def test_surrogate_recovers_known_coefficients() -> None:
+    space = SearchSpace(
+        genes=(
+            Gene.int_range("a", 0, 20),
+            Gene("b", (0.1, 0.2, 0.3, 0.4, 0.5)),
+            Gene("kind", ("x", "y", "z")),
+            Gene("lr", (1e-3, 1e-4, 1e-5)),
+        )
+    )
+    rng = np.random.default_rng(0)
+    G = np.stack([rng.integers(0, n, 200) for n in (21, 5, 3, 3)], axis=1)
+    a = np.array(space.genes[0].values)[G[:, 0]]
+    b = np.array(space.genes[1].values)[G[:, 1]]
+    lr = np.log10(np.array(space.genes[3].values)[G[:, 3]])
+    kind_y = (G[:, 2] == 1).astype(float)
+    y = 0.5 + 0.02 * a - 0.3 * b + 0.1 * kind_y + 0.05 * lr + rng.normal(0, 1e-3, 200)
+    sur = Surrogate(space).fit(G, y)
+    coef = sur.coefficients()
+    assert feature_names(space) == ["a", "b", "kind=x", "kind=y", "kind=z", "log10(lr)"]
+    assert coef["a"] == pytest.approx(0.02, abs=1e-3)
+    assert coef["b"] == pytest.approx(-0.3, abs=1e-2)
+    assert coef["log10(lr)"] == pytest.approx(0.05, abs=2e-3)
+    # One-hot columns are collinear with the intercept: only differences are identified.
+    assert coef["kind=y"] - coef["kind=x"] == pytest.approx(0.1, abs=5e-3)
+    assert coef["kind=z"] - coef["kind=x"] == pytest.approx(0.0, abs=5e-3)
+    scores = sur.cross_validate(G, y)
+    assert scores["cv_r2"] > 0.99 and scores["cv_mae"] < 5e-3
+    assert sur.predict(G[:3]) == pytest.approx(y[:3], abs=5e-3)
+    assert encode_features(space, G).shape == (200, 6)
+
+
+def test_adaptive_random_sample_is_spread_feasible_and_deterministic() -> None:
+    space = avatar_space("vulnerability")
+    cm = CostModel(size_convention="spec")
+
+    def fits(x: np.ndarray) -> bool:
+        return cm.size_mb(space.decode(x)) <= 1.0
+
+    a = adaptive_random_sample(space, 8, seed=1, feasible=fits)
+    assert (a == adaptive_random_sample(space, 8, seed=1, feasible=fits)).all()
+    assert len({tuple(x) for x in a}) == 8 and all(fits(x) for x in a)
+    assert all(space.decode(x).hidden_size % space.decode(x).num_attention_heads == 0 for x in a)
+    # Farther apart than plain random draws: mean nearest-neighbour distance over 12 samples.
+    scale = np.maximum(space.upper, 1).astype(float)
+
+    def spread(X: np.ndarray) -> float:
+        Z = X / scale
+        d = np.linalg.norm(Z[:, None] - Z[None], axis=-1) + np.eye(len(Z)) * 1e9
+        return float(d.min(axis=1).mean())
+
+    rng = np.random.default_rng(1)
+    plain = np.array([space.repair(rng.integers(0, space.upper + 1)) for _ in range(12)])
+    assert spread(adaptive_random_sample(space, 12, seed=1)) > spread(plain)
+    grid = SearchSpace(genes=tuple(Gene.int_range(n, 0, 9) for n in ("p", "q", "r")))
+    lhs = latin_hypercube_sample(grid, 5, seed=0)
+    for j in range(3):  # 10 values in 5 strata of 2: one sample per stratum and gene
+        assert sorted(lhs[:, j] // 2) == [0, 1, 2, 3, 4]
+
+
+def test_avatar_space_genes_and_overrides() -> None:
+    space = avatar_space("clone")
+    assert space.n_var == 13 and space.gene("batch_size").values == (8, 16)
+    assert avatar_space("vulnerability").gene("batch_size").values == (16, 32, 64)
+    assert space.gene("vocab_size").values[0] == 1000 and space.gene("vocab_size").values[-1] == 46000
+    assert space.gene("hidden_dropout_prob").values == (0.2, 0.3, 0.4, 0.5)
+    spec = space.decode(space.repair(np.zeros(13, dtype=int)))
+    assert spec.max_position_embeddings == 258 and spec.tokenizer == "bpe"
+    custom = avatar_space(
+        "clone", {"num_hidden_layers": {"low": 1, "high": 3}, "attention_probs_dropout_prob": [0.0]}
+    )
+    assert custom.gene("num_hidden_layers").values == (1, 2, 3)
+    assert custom.gene("attention_probs_dropout_prob").values == (0.0,)
+    with pytest.raises(ValueError, match="no gene 'layers'"):
+        avatar_space("clone", {"layers": [1]})
+    with pytest.raises(ValueError, match="relative-key"):
+        avatar_space("clone", {"position_embedding_type": ["absolute", "relative_key"]})
+    with pytest.raises(ValueError, match="low, high"):
+        avatar_space("clone", {"num_hidden_layers": {"lo": 1}})
+
+
+def _trial(first: int, i: int) -> Trial:
+    return Trial(spec={"i": i}, hparams={}, module={}, data={}, genome=[first, i], metric="val/acc")
+
+
+def test_crashing_trial_is_recorded_and_the_others_run_and_resume(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    client = mlflow.MlflowClient(uri)
+    exp = client.create_experiment("t", artifact_location=(tmp_path / "art").as_uri())
+    parent = client.create_run(exp).info.run_id
+    launcher = LocalLauncher(module="tests.kd.fake_trial")
+    runner = TrialRunner(
+        tmp_path / "s", launcher, workers=2, tracking_uri=uri, parent_run_id=parent, progress=False
+    )
+    trials = [_trial(0, 1), _trial(1, 2), _trial(0, 3)]
+    results = runner.run(trials)
+    assert [r.status for r in results] == ["ok", "failed", "ok"]
+    assert [r.metric for r in results] == [1.0, None, 3.0]
+    assert "exit code 3" in results[1].error and "simulated crash" in results[1].error
+    children = client.search_runs([exp], filter_string=f"tags.mlflow.parentRunId = '{parent}'")
+    assert sorted(r.info.status for r in children) == ["FAILED", "FINISHED", "FINISHED"]
+    ok_run = next(r for r in children if r.data.tags["kd.trial_id"] == trials[2].trial_id)
+    assert ok_run.data.metrics["trial/val/acc"] == 3.0
+    # Resume: the finished trials are loaded, only the failed one runs again.
+    again = runner.run(trials)
+    assert [r.resumed for r in again] == [True, False, True]
+    runs = {
+        t.trial_id: int((tmp_path / "s" / "trials" / t.trial_id / "runs.txt").read_text()) for t in trials
+    }
+    assert list(runs.values()) == [1, 2, 1]
+
+
+def test_launcher_registry() -> None:
+    assert isinstance(launcher_by_name("local"), LocalLauncher)
+    assert isinstance(launcher_by_name("kd.search.trials.LocalLauncher", timeout_s=5), LocalLauncher)
+    register_launcher("mine", LocalLauncher)
+    assert isinstance(launcher_by_name("mine"), LocalLauncher)
+    with pytest.raises(ValueError, match="'ray'.*local"):
+        launcher_by_name("ray")
