@@ -43,6 +43,7 @@ ATTACK_SHOWN = ("attack", "target", "n_attacked", "n_success", "asr", "avg_queri
 COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("method", ("tags.kd.method",)),
     ("task", ("tags.kd.task",)),
+    ("compression", ("tags.kd.compression",)),
     ("size_mb", ("tags.kd.student_size_mb",)),
     ("gflops", ("tags.kd.student_gflops",)),
     ("accuracy", ("metrics.test/acc", "metrics.val/acc", "metrics.fidelity/originals/acc_student")),
@@ -110,13 +111,18 @@ def _student_tags(source: str, n_inputs: int, model: Any) -> dict[str, str]:
         gflops = f"{cost.gflops(StudentSpec.from_roberta_config(model.encoder.config)):.4f}"
     except (ValueError, TypeError, AttributeError):
         gflops = "n/a"
-    return {
+    tags = {
         "kd.method": str(meta.get("method", "external")),
         "kd.student": source,
         "kd.student_params": str(params),
         "kd.student_size_mb": f"{params * 4 / 1e6:.6g}",
         "kd.student_gflops": gflops,
     }
+    if isinstance(meta.get("compression"), dict):  # pruned / quantized dir (kd.compress)
+        from kd.compress.recipe import mlflow_tags
+
+        tags.update(mlflow_tags(meta["compression"]))
+    return tags
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

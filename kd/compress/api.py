@@ -130,28 +130,29 @@ def prune_structured_model(
     return model, plan
 
 
-def calibration_batches(
-    data_dir: str,
-    task: str,
-    tokenizer: Any,
-    n: int,
-    max_length: int = 400,
-    batch_size: int = 16,
-    seed: int = 0,
+def split_batches(
+    split: Any, tokenizer: Any, n: int, max_length: int = 400, batch_size: int = 16
 ) -> list[Batch]:
-    """The first ``n`` examples (a seeded sample) of the labelled train split, tokenised for the model."""
+    """The first ``n`` examples of a labelled split, tokenised for the model as (ids, mask, labels) batches."""
+    enc = CodeEncoder(tokenizer, max_length)
+    labels = split.labels()
+    batches = []
+    for start in range(0, min(n, len(split)), batch_size):
+        idx = list(range(start, min(start + batch_size, n, len(split))))
+        ids, mask = enc.pad(enc.encode_many([t for i in idx for t in split.texts(i)]))
+        batches.append((ids, mask, labels[idx]))
+    return batches
+
+
+def calibration_batches(
+    data_dir: str, task: str, tokenizer: Any, n: int, max_length: int = 400, seed: int = 0
+) -> list[Batch]:
+    """A seeded sample of ``n`` examples of the labelled train split of ``data_dir``."""
     from kd.data.datamodules import CloneDetectionDataModule, DefectDataModule
 
     cls = CloneDetectionDataModule if task == "clone" else DefectDataModule
     split = cls(data_dir, max_train_examples=n, seed=seed).split("train")
-    enc = CodeEncoder(tokenizer, max_length)
-    labels = split.labels()
-    batches = []
-    for start in range(0, len(split), batch_size):
-        idx = range(start, min(start + batch_size, len(split)))
-        ids, mask = enc.pad(enc.encode_many([t for i in idx for t in split.texts(i)]))
-        batches.append((ids, mask, labels[list(idx)]))
-    return batches
+    return split_batches(split, tokenizer, n, max_length)
 
 
 def prune_dir(

@@ -135,3 +135,26 @@ def load_compressed(directory: str | Path, meta: dict, tok: Tokenizer) -> CodeCl
     else:
         model.load_state_dict(state, strict=True)
     return model.eval()
+
+
+def mlflow_tags(recipe: dict[str, Any]) -> dict[str, str]:
+    """``kd.compression*`` tags (``fidelity compare`` groups by ``kd.compression``); sizes as parameters × bits."""
+    setting = {
+        k: recipe[k]
+        for k in ("mode", "sparsity", "target_ratio", "target_mb", "importance")
+        if recipe.get(k) is not None
+    }
+    sizes = recipe.get("sizes", {})
+    tags = {
+        "kd.compression": str(recipe.get("kind")),
+        "kd.compression_setting": json.dumps(setting, sort_keys=True),
+        "kd.compression_source": str(recipe.get("source_fingerprint")),
+        "kd.compression_fine_tuned": str(bool(recipe.get("fine_tuned"))),
+    }
+    if "params" in sizes:
+        tags["kd.student_params"] = str(sizes["params"])
+        tags["kd.student_size_mb"] = f"{sizes['payload_mb']:.6g}"  # parameters × their bits, not × 4 B
+        tags["kd.student_nonzero_params"] = str(sizes.get("nonzero_params"))
+    if "model_pt_bytes" in sizes:
+        tags["kd.student_bytes_on_disk"] = str(sizes["model_pt_bytes"])
+    return tags
