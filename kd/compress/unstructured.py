@@ -41,6 +41,19 @@ def make_permanent(model: nn.Module) -> nn.Module:
     return model
 
 
+def dense_copy(model: nn.Module) -> nn.Module:
+    """A copy with the masks folded in; ``model`` keeps its masks (fine-tuning goes on). A masked module's
+    ``weight`` is a non-leaf tensor that ``deepcopy`` refuses, so it is refreshed as a detached one first (the
+    pruning hook recomputes it at the next forward anyway)."""
+    import copy
+
+    for module, name in prunable(model):
+        if hasattr(module, f"{name}_mask"):
+            orig, mask = getattr(module, f"{name}_orig"), getattr(module, f"{name}_mask")
+            setattr(module, name, (orig * mask).detach())
+    return make_permanent(copy.deepcopy(model))
+
+
 def prune_unstructured(model: nn.Module, sparsity: float) -> nn.Module:
     """Zero the ``sparsity`` fraction of smallest-magnitude Linear weights in place (masks folded in)."""
     return make_permanent(add_masks(model, sparsity))

@@ -10,7 +10,6 @@ checkpoint is restored. The export is a compressed model dir (``compression`` re
 
 from __future__ import annotations
 
-import copy
 import logging
 from pathlib import Path
 from typing import Literal
@@ -23,8 +22,8 @@ from kd.compress.structured import GROUPS
 from kd.compress.unstructured import (
     add_masks,
     check_sparsity,
+    dense_copy,
     linear_sparsity,
-    make_permanent,
     nonzero_parameters,
 )
 from kd.cost import actual_param_count
@@ -133,7 +132,7 @@ class PruneKD(DistillationModule):
         }
 
     def _dense_copy(self) -> CodeClassifier:
-        return make_permanent(copy.deepcopy(self.built_model()))  # type: ignore[return-value]
+        return dense_copy(self.built_model())  # type: ignore[return-value]
 
     def mlflow_tags(self) -> dict[str, str]:
         model = self._dense_copy()
