@@ -33,7 +33,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kd.compress.api import prune_dir, quantize_dir, size_report  # noqa: E402
+from kd.compress.api import StructuredSettings, prune_dir, quantize_dir, size_report  # noqa: E402
 from kd.data.encoding import CodeEncoder  # noqa: E402
 from kd.models.inference import predict_logits  # noqa: E402
 from kd.models.io import LoadedModel, load_classifier  # noqa: E402
@@ -88,12 +88,13 @@ def fine_tune(task: str, ratio: float, out: Path, args: argparse.Namespace) -> d
 def build_variants(
     task: str, teacher: str, root: Path, args: argparse.Namespace, facts: dict
 ) -> dict[str, Path]:
+    ft = "" if args.no_finetune else " + FT"
     variants = {
         "int8-dynamic": root / "int8",
         "fp16": root / "fp16",
         "unstructured 50 %": root / "unstructured50",
-        "structured 1/2 + FT": root / "structured50",
-        "structured 1/5 + FT": root / "structured20",
+        f"structured 1/2{ft}": root / f"structured50{ft.strip(' +')}",
+        f"structured 1/5{ft}": root / f"structured20{ft.strip(' +')}",
     }
     for name, out in variants.items():
         if (out / "metacompress.json").is_file() and not args.fresh:
@@ -105,6 +106,13 @@ def build_variants(
             quantize_dir(teacher, "fp16", out, task=task)
         elif name.startswith("unstructured"):
             prune_dir(teacher, out, "unstructured", sparsity=0.5, task=task)
+        elif (
+            args.no_finetune
+        ):  # the same pruning as prune.yaml (Taylor, 128 calibration examples), no recovery
+            cfg = yaml.safe_load((ROOT / "lightning_configs" / CONFIG_DIR[task] / "prune.yaml").read_text())
+            settings = StructuredSettings(target_ratio=0.5 if "1/2" in name else 0.2, importance="taylor")
+            data = cfg["data"]["init_args"]["data_dir"]
+            prune_dir(teacher, out, "structured", settings=settings, data_dir=data, task=task)
         else:
             facts[name] = fine_tune(task, 0.5 if "1/2" in name else 0.2, out, args)
         facts.setdefault(name, {})["make_seconds"] = time.perf_counter() - start
@@ -164,6 +172,10 @@ def main() -> None:
     p.add_argument("--n-attack", type=int, default=30)
     p.add_argument("--max-queries", type=int, default=40)
     p.add_argument("--skip-fidelity", action="store_true")
+    p.add_argument(
+        "--no-finetune", action="store_true", help="structured variants without recovery fine-tuning"
+    )
+    p.add_argument("--latency-functions", type=int, default=32)
     p.add_argument("--fresh", action="store_true", help="rebuild every model and rerun every evaluation")
     args = p.parse_args()
     os.chdir(ROOT)
@@ -193,7 +205,7 @@ def main() -> None:
         k: predict_logits(m.model, CodeEncoder(m.tokenizer, 400), examples).argmax(-1)
         for k, m in models.items()
     }
-    texts = list(dict.fromkeys(t for ex in examples for t in ex))[:32]
+    texts = list(dict.fromkeys(t for ex in examples for t in ex))[: args.latency_functions]
     lat = latency(models, texts, args.repeats)
     rows = {}
     for name, pred in preds.items():
@@ -214,9 +226,15 @@ def main() -> None:
         }
     state.update(rows=rows, n_test=len(labels), n_latency=len(texts), load=os.getloadavg())
     state_path.write_text(json.dumps(state, indent=2))
+    write_report(args.task, state)
     if not args.skip_fidelity:
         runs = state.setdefault("fidelity_runs", {})
-        for name, path in variants.items():
+        first = [n for n in variants if n.startswith("structured 1/5")] + [
+            "int8-dynamic",
+            "unstructured 50 %",
+        ]
+        for name in dict.fromkeys([*first, *variants]):  # the most compressed first: the run may be cut short
+            path = variants[name]
             if name not in runs:
                 budget = [
                     "--n",
@@ -231,13 +249,16 @@ def main() -> None:
                     args.task, teacher, path, data_dir, f"compression-{args.task}", budget
                 )
                 state_path.write_text(json.dumps(state, indent=2))
-    state["command"] = " ".join(["python", "bench/compression_evidence.py", *sys.argv[1:]])
-    state_path.write_text(json.dumps(state, indent=2))
+    write_report(args.task, state)
+    print((ROOT / "bench" / "results" / f"compression_{args.task}.md").read_text())
+
+
+def write_report(task: str, state: dict[str, Any]) -> None:
     from compression_report import render  # bench/ is on sys.path when run as a script
 
-    out = ROOT / "bench" / "results" / f"compression_{args.task}.md"
-    out.write_text(render(args.task, state, platform.platform(), torch.__version__, torch.get_num_threads()))
-    print(out.read_text())
+    state["command"] = " ".join(["python", "bench/compression_evidence.py", *sys.argv[1:]])
+    out = ROOT / "bench" / "results" / f"compression_{task}.md"
+    out.write_text(render(task, state, platform.platform(), torch.__version__, torch.get_num_threads()))
 
 
 if __name__ == "__main__":
