@@ -9,6 +9,8 @@ tables show.
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 from torch.nn.utils import prune
@@ -61,7 +63,7 @@ def prune_unstructured(model: nn.Module, sparsity: float) -> nn.Module:
 
 def linear_sparsity(model: nn.Module) -> float:
     """Fraction of zeros among the Linear weights (what :func:`prune_unstructured` targets)."""
-    weights = [m.weight.detach() for m, _ in prunable(model)]
+    weights = [cast(torch.Tensor, m.weight).detach() for m, _ in prunable(model)]
     total = sum(w.numel() for w in weights)
     zeros = sum(int((w == 0).sum()) for w in weights)
     return zeros / total if total else 0.0
