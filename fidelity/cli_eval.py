@@ -43,7 +43,6 @@ ATTACK_SHOWN = ("attack", "target", "n_attacked", "n_success", "asr", "avg_queri
 COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("method", ("tags.kd.method",)),
     ("task", ("tags.kd.task",)),
-    ("compression", ("tags.kd.compression",)),
     ("size_mb", ("tags.kd.student_size_mb",)),
     ("gflops", ("tags.kd.student_gflops",)),
     ("accuracy", ("metrics.test/acc", "metrics.val/acc", "metrics.fidelity/originals/acc_student")),
@@ -53,6 +52,7 @@ COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("flip_rate_student", ("metrics.fidelity/all/flip_rate_student",)),
     ("robustness_drop_student", ("metrics.fidelity/all/robustness_drop_student",)),
     ("robustness_drop_relative", ("metrics.fidelity/all/robustness_drop_relative",)),
+    ("compression", ("tags.kd.compression",)),  # kd.compress: int8-dynamic, fp16, prune-structured, ...
 )
 
 
