@@ -8,7 +8,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -18,6 +18,7 @@ from kd.compress.structured import GROUPS, Batch, Importance, KeepPlan, apply_pl
 from kd.compress.unstructured import linear_sparsity, prune_unstructured
 from kd.cost import actual_param_count
 from kd.data.encoding import CodeEncoder
+from kd.models.classifier import CodeClassifier
 from kd.models.io import META, LoadedModel, detect_format, import_compressor, load_classifier, load_model_dir
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,13 @@ def quantize_dir(
         quantized, state = quantize_int8(model, per_channel)
         recipe["dtype"] = "qint8 Linear weights, float32 rest"
         return save_compressed(
-            quantized, loaded.tokenizer, output, recipe, state, float_model, _task(meta, loaded, task)
+            cast(CodeClassifier, quantized),
+            loaded.tokenizer,
+            output,
+            recipe,
+            state,
+            float_model,
+            _task(meta, loaded, task),
         )
     to_dtype(model, mode)
     recipe["dtype"] = str(next(model.parameters()).dtype).removeprefix("torch.")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -33,6 +33,7 @@ Group = Literal["layers", "heads", "ffn", "hidden"]
 GROUPS: tuple[Group, ...] = ("layers", "heads", "ffn", "hidden")
 Importance = Literal["magnitude", "taylor"]
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # input_ids, attention_mask, labels
+Piece = tuple[Any, tuple[Any, ...]]  # (parameter, index into it)
 
 
 # -- shapes ----------------------------------------------------------------------------------------
@@ -70,9 +71,18 @@ class Structure:
             raise ValueError(f"bad `structure` in compression recipe: {data!r} ({exc})") from exc
 
 
-def _layers(model: CodeClassifier) -> nn.ModuleList:
+def _enc(model: CodeClassifier) -> Any:
+    """The HF encoder, untyped: its submodules (embeddings, layers) are reached by attribute."""
+    return model.encoder
+
+
+def _head(model: CodeClassifier) -> Any:
+    return model.classifier
+
+
+def _layers(model: CodeClassifier) -> Any:
     try:
-        return model.encoder.encoder.layer
+        return _enc(model).encoder.layer
     except AttributeError as exc:
         raise ValueError(
             f"structured pruning supports BERT/RoBERTa-style encoders (encoder.encoder.layer); got "
@@ -91,8 +101,8 @@ def structure_of(model: CodeClassifier) -> Structure:
                 layer.intermediate.dense.out_features,
             )
         )
-    hidden = int(model.encoder.embeddings.LayerNorm.normalized_shape[0])  # the config may not be synced yet
-    return Structure(hidden, tuple(shapes), int(model.classifier.dense.out_features))
+    hidden = int(_enc(model).embeddings.LayerNorm.normalized_shape[0])  # the config may not be synced yet
+    return Structure(hidden, tuple(shapes), int(_head(model).dense.out_features))
 
 
 # -- keep plans and applying them ------------------------------------------------------------------
@@ -150,7 +160,7 @@ def _embedding(old: nn.Embedding, idx: torch.Tensor) -> nn.Embedding:
 
 
 def _head_blocks(model: CodeClassifier) -> int:
-    return model.classifier.dense.in_features // model.hidden_size
+    return _head(model).dense.in_features // model.hidden_size
 
 
 def apply_plan(model: CodeClassifier, plan: KeepPlan) -> CodeClassifier:
@@ -159,7 +169,7 @@ def apply_plan(model: CodeClassifier, plan: KeepPlan) -> CodeClassifier:
     h = model.hidden_size
     hid = torch.tensor(sorted(plan.hidden), dtype=torch.long)
     full_h = len(hid) == h
-    emb = model.encoder.embeddings
+    emb = _enc(model).embeddings
     if not full_h:
         for name in ("word_embeddings", "position_embeddings", "token_type_embeddings"):
             if hasattr(emb, name):
@@ -187,18 +197,18 @@ def apply_plan(model: CodeClassifier, plan: KeepPlan) -> CodeClassifier:
             out.LayerNorm = _layernorm(out.LayerNorm, hid)
             layer.output.LayerNorm = _layernorm(layer.output.LayerNorm, hid)
         kept.append(layer)
-    model.encoder.encoder.layer = nn.ModuleList(kept)
+    _enc(model).encoder.layer = nn.ModuleList(kept)
     if not full_h:
         blocks = _head_blocks(model)
         head_cols = torch.cat([hid + b * h for b in range(blocks)])
-        model.classifier.dense = _linear(model.classifier.dense, None, head_cols)
+        _head(model).dense = _linear(_head(model).dense, None, head_cols)
     _sync_config(model)
     return model
 
 
 def _sync_config(model: CodeClassifier) -> None:
     """Config fields that describe the pruned model (maxima where layers differ)."""
-    config = model.encoder.config
+    config = _enc(model).config
     shape = structure_of(model)
     config.hidden_size = shape.hidden
     config.num_hidden_layers = len(shape.layers)
@@ -211,7 +221,7 @@ def reshape_to(model: CodeClassifier, structure: Structure) -> CodeClassifier:
     """Rebuild ``model``'s modules with ``structure``'s shapes (values are placeholders for load_state_dict)."""
     blocks = _head_blocks(model)
     h = structure.hidden
-    emb = model.encoder.embeddings
+    emb = _enc(model).embeddings
     for name in ("word_embeddings", "position_embeddings", "token_type_embeddings"):
         if hasattr(emb, name):
             old = getattr(emb, name)
@@ -236,21 +246,22 @@ def reshape_to(model: CodeClassifier, structure: Structure) -> CodeClassifier:
         layer.output.dense = nn.Linear(shape.intermediate, h)
         layer.output.LayerNorm = nn.LayerNorm(h, eps=layer.output.LayerNorm.eps)
         kept.append(layer)
-    model.encoder.encoder.layer = nn.ModuleList(kept)
-    model.encoder.config.hidden_size = h
+    _enc(model).encoder.layer = nn.ModuleList(kept)
+    _enc(model).config.hidden_size = h
     inner = structure.head_hidden
-    model.classifier.dense = nn.Linear(blocks * h, inner)
-    model.classifier.out_proj = nn.Linear(inner, model.classifier.out_proj.out_features)
+    _head(model).dense = nn.Linear(blocks * h, inner)
+    _head(model).out_proj = nn.Linear(inner, _head(model).out_proj.out_features)
     _sync_config(model)
     return model
 
 
 # -- importance ------------------------------------------------------------------------------------
-def _unit_slices(model: CodeClassifier) -> dict[Group, list[list[tuple[torch.Tensor, tuple]]]]:
+def _unit_slices(model: CodeClassifier) -> dict[Group, list[list[Piece]]]:
     """For every unit of every group: the (parameter, index) pieces that belong to it."""
     layers = _layers(model)
     h = model.hidden_size
-    units: dict[Group, list[list[tuple[torch.Tensor, tuple]]]] = {g: [] for g in GROUPS}
+    units: dict[Group, list[list[Piece]]] = {g: [] for g in GROUPS}
+    pieces: list[Piece]
     for layer in layers:
         attn, out = layer.attention.self, layer.attention.output
         dh = attn.attention_head_size
@@ -264,7 +275,7 @@ def _unit_slices(model: CodeClassifier) -> dict[Group, list[list[tuple[torch.Ten
         inter, outp = layer.intermediate.dense, layer.output.dense
         for k in range(inter.out_features):
             units["ffn"].append([(inter.weight, (k,)), (inter.bias, (k,)), (outp.weight, (slice(None), k))])
-    emb = model.encoder.embeddings
+    emb = _enc(model).embeddings
     tables = [
         getattr(emb, n).weight
         for n in ("word_embeddings", "position_embeddings", "token_type_embeddings")
@@ -280,7 +291,7 @@ def _unit_slices(model: CodeClassifier) -> dict[Group, list[list[tuple[torch.Ten
             pieces += [(layer.intermediate.dense.weight, (slice(None), d))]
             for writer, norm in ((out.dense, out.LayerNorm), (layer.output.dense, layer.output.LayerNorm)):
                 pieces += [(writer.weight, (d,)), (writer.bias, (d,)), (norm.weight, (d,)), (norm.bias, (d,))]
-        pieces += [(model.classifier.dense.weight, (slice(None), d + b * h)) for b in range(blocks)]
+        pieces += [(_head(model).dense.weight, (slice(None), d + b * h)) for b in range(blocks)]
         units["hidden"].append(pieces)
     return units
 
@@ -298,7 +309,7 @@ def _gradients(model: CodeClassifier, batches: Iterable[Batch]) -> dict[torch.Te
             n += len(labels)
     if n == 0:
         raise ValueError("taylor importance needs at least one calibration batch")
-    grads = {
+    grads: dict[Any, torch.Tensor] = {
         p: (p.grad.detach().clone() if p.grad is not None else torch.zeros_like(p))
         for p in model.parameters()
     }
@@ -313,7 +324,7 @@ def importance(
     """Score per unit of each group (higher = more important)."""
     if kind not in ("magnitude", "taylor"):
         raise ValueError(f"Expected `importance` in ('magnitude', 'taylor'), got {kind!r}")
-    grads = _gradients(model, batches or []) if kind == "taylor" else {}
+    grads: dict[Any, torch.Tensor] = _gradients(model, batches or []) if kind == "taylor" else {}
     scores: dict[Group, torch.Tensor] = {}
     with torch.no_grad():
         for group, units in _unit_slices(model).items():
