@@ -52,6 +52,7 @@ COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("flip_rate_student", ("metrics.fidelity/all/flip_rate_student",)),
     ("robustness_drop_student", ("metrics.fidelity/all/robustness_drop_student",)),
     ("robustness_drop_relative", ("metrics.fidelity/all/robustness_drop_relative",)),
+    ("compression", ("tags.kd.compression",)),  # kd.compress: int8-dynamic, fp16, prune-structured, ...
 )
 
 
@@ -110,13 +111,18 @@ def _student_tags(source: str, n_inputs: int, model: Any) -> dict[str, str]:
         gflops = f"{cost.gflops(StudentSpec.from_roberta_config(model.encoder.config)):.4f}"
     except (ValueError, TypeError, AttributeError):
         gflops = "n/a"
-    return {
+    tags = {
         "kd.method": str(meta.get("method", "external")),
         "kd.student": source,
         "kd.student_params": str(params),
         "kd.student_size_mb": f"{params * 4 / 1e6:.6g}",
         "kd.student_gflops": gflops,
     }
+    if isinstance(meta.get("compression"), dict):  # pruned / quantized dir (kd.compress)
+        from kd.compress.recipe import mlflow_tags
+
+        tags.update(mlflow_tags(meta["compression"]))
+    return tags
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

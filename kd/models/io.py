@@ -155,6 +155,11 @@ def load_model_dir(directory: str | Path) -> LoadedModel:
     if not (directory / META).is_file():
         raise FileNotFoundError(f"{directory} is not a metacompress model dir (no {META})")
     meta = json.loads((directory / META).read_text())
+    if "compression" in meta:  # pruned / quantized dir: its recipe rebuilds shapes and quantization
+        from kd.compress.recipe import load_compressed
+
+        tok = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        return LoadedModel(load_compressed(directory, meta, tok), tok, str(directory), "metacompress")
     config = AutoConfig.from_pretrained(str(directory), trust_remote_code=False)
     tok = Tokenizer.from_file(str(directory / "tokenizer.json"))
     model = from_config(

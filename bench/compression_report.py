@@ -1,0 +1,114 @@
+"""Markdown tables for ``bench/compression_evidence.py`` (sizes, latency, accuracy, fidelity, attacks)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+RELATIONS = (
+    "agreement_violation",
+    "distribution_violation",
+    "confidence_violation",
+    "flip_rate_student",
+    "robustness_drop_student",
+    "robustness_drop_relative",
+)
+
+
+def _wilson(k: int, n: int) -> str:
+    from statsmodels.stats.proportion import proportion_confint
+
+    if not n:
+        return "n/a"
+    lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+    return f"{k}/{n} = {k / n:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def _fidelity_metrics(run_id: str) -> dict[str, float]:
+    import mlflow
+
+    from kd.tracking import default_tracking_uri
+
+    return dict(mlflow.MlflowClient(default_tracking_uri()).get_run(run_id).data.metrics)
+
+
+def _size_rows(state: dict[str, Any]) -> list[str]:
+    rows = state["rows"]
+    t = rows["teacher"]
+    lines = [
+        "| model | params | params × bits, MB | weights file, bytes | non-zero params | latency, median s | "
+        "teacher / model | test acc [95 % CI] | F1 | agrees with teacher | McNemar p vs teacher |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in rows.items():
+        s = r["size"]
+        k = round(r["acc"] * state["n_test"])
+        lines.append(
+            f"| {name} | {s.get('params', 0):,} | {s.get('payload_mb', float('nan')):.3f} | "
+            f"{s.get('weights_bytes') or 0:,} | {s.get('nonzero_params', s.get('params', 0)):,} | "
+            f"{r['latency_s']:.3f} | {t['latency_s'] / r['latency_s']:.2f}× | "
+            f"{r['acc']:.4f} [{r['acc_ci'][0]:.3f}, {r['acc_ci'][1]:.3f}] ({k}/{state['n_test']}) | "
+            f"{r['f1']:.4f} | {r['agreement']:.4f} | {r['mcnemar_p']:.3g} |"
+        )
+    return lines
+
+
+def _fidelity_rows(state: dict[str, Any]) -> tuple[list[str], list[str]]:
+    runs = state.get("fidelity_runs", {})
+    rel = ["| model | " + " | ".join(RELATIONS) + " | follow-ups |", "|---" * (len(RELATIONS) + 2) + "|"]
+    att = [
+        "| model | attack | ASR against the teacher (success/attacked) [95 % CI] | ASR against the model [95 % CI] |",
+        "|---|---|---|---|",
+    ]
+    for name, run_id in runs.items():
+        m = _fidelity_metrics(run_id)
+        values = " | ".join(f"{m.get(f'fidelity/all/{k}', float('nan')):.4f}" for k in RELATIONS)
+        rel.append(f"| {name} | {values} | {int(m.get('fidelity/all/n_pairs', 0))} |")
+        attacks = sorted({k.split("/")[2] for k in m if k.startswith("fidelity/student_attack/")})
+        for a in attacks:
+            cells = []
+            for target in ("teacher", "student"):
+                n = int(m.get(f"fidelity/{target}_attack/{a}/n_attacked", 0))
+                k = int(m.get(f"fidelity/{target}_attack/{a}/n_success", 0))
+                cells.append(_wilson(k, n))
+            att.append(f"| {name} | {a} | {cells[0]} | {cells[1]} |")
+    return rel, att
+
+
+def render(task: str, state: dict[str, Any], machine: str, torch_version: str, threads: int) -> str:
+    rel, att = _fidelity_rows(state)
+    facts = state.get("facts", {})
+    lines = [
+        f"# Compression evidence: {task} (pruning and quantization of the 3 MB Compressor model)",
+        "",
+        "```",
+        state.get("command", ""),
+        "```",
+        "",
+        f"Test accuracy on {state['n_test']} test examples (seeded sample when `--test` is given); latency: the "
+        f"same {state['n_latency']} test functions padded to ≤ 400 tokens through each encoder, interleaved "
+        "repeats in one process (median).",
+        "",
+        *_size_rows(state),
+        "",
+        "## MetaCompress relations (`python -m fidelity evaluate`, all follow-ups)",
+        "",
+        *rel,
+        "",
+        "## Direct attacks (`--attack-student`: the same attacks, budget and originals against each model)",
+        "",
+        *att,
+        "",
+        "## How each model was made",
+        "",
+    ]
+    for name, f in facts.items():
+        lines.append(f"- {name}: {f}")
+    lines += [
+        "",
+        f"Machine: {machine}, {os.cpu_count()} CPUs shared with other jobs, torch {torch_version}, {threads} threads, "
+        f"load average {state.get('load', [float('nan')])[0]:.1f} when the timings were taken.",
+        f"MLflow experiment `compression-{task}` holds one `fidelity evaluate` run per model: "
+        f"`python -m fidelity compare --experiment compression-{task}` groups them by `kd.compression`.",
+    ]
+    return "\n".join(lines) + "\n"
