@@ -39,7 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     st.add_argument("--rate", type=float, default=0.5, help="expected rate for --n (default worst case 0.5)")
     st.add_argument("--confidence", type=float, default=0.95)
     st.set_defaults(func=run_study_cli)
-    at = subparsers.add_parser("attack", help="attack one model on a data split (MHM, ALERT-style, WIR-Random)")
+    at = subparsers.add_parser(
+        "attack", help="attack one model on a data split (MHM, ALERT-style, WIR-Random)"
+    )
     at.add_argument("--model", required=True, help="model dir / Compressor release dir / hub name")
     at.add_argument("--data", required=True, help="CodeXGLUE-format data dir, or 'demo'")
     at.add_argument("--task", required=True, choices=("clone", "vulnerability"))
@@ -94,7 +96,9 @@ def run_study_cli(args: argparse.Namespace) -> int:
         from fidelity.study_mlflow import log_study
 
         run_id = log_study(result, out)
-        print(f"MLflow parent run {run_id} (experiment {config.mlflow.experiment}; one nested run per student)")
+        print(
+            f"MLflow parent run {run_id} (experiment {config.mlflow.experiment}; one nested run per student)"
+        )
     return 0
 
 
@@ -115,7 +119,9 @@ def run_attack_cli(args: argparse.Namespace) -> int:
             pool_functions=args.pool_functions,
             seed=args.seed,
         )
-        model = load_study_model(ModelEntry(name=Path(args.model).name, source=args.model), args.task, args.max_length)
+        model = load_study_model(
+            ModelEntry(name=Path(args.model).name, source=args.model), args.task, args.max_length
+        )
         split = _split(args)
     except (ValueError, FileNotFoundError, OSError) as exc:
         return _error(str(exc))
@@ -145,7 +151,9 @@ def run_attack_cli(args: argparse.Namespace) -> int:
     text = markdown_table(table[[c for c in SUMMARY if c in table.columns]])
     (args.output / "summary.md").write_text(text + "\n")
     print(text)
-    print(f"\nwrote {args.output / 'adversarial.jsonl'}, {args.output / 'summary.csv'}, {args.output / 'summary.md'}")
+    print(
+        f"\nwrote {args.output / 'adversarial.jsonl'}, {args.output / 'summary.csv'}, {args.output / 'summary.md'}"
+    )
     return 0
 
 

@@ -67,7 +67,9 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> Interval:
     denom = 1 + z * z / n
     center = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return Interval(p, max(0.0, center - half), min(1.0, center + half), confidence, "wilson", n)
+    # min/max: at k = 0 or k = n rounding can put the bound a hair past the estimate
+    low, high = max(0.0, min(p, center - half)), min(1.0, max(p, center + half))
+    return Interval(p, low, high, confidence, "wilson", n)
 
 
 def _resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
@@ -172,7 +174,9 @@ def mcnemar_exact(only_first: int, only_second: int) -> float:
     return min(1.0, 2 * tail / 2**total)
 
 
-def mcnemar_paired(first_correct: Sequence[bool] | np.ndarray, second_correct: Sequence[bool] | np.ndarray) -> float:
+def mcnemar_paired(
+    first_correct: Sequence[bool] | np.ndarray, second_correct: Sequence[bool] | np.ndarray
+) -> float:
     """Exact McNemar p-value of two models' correctness on the same examples."""
     a, b = np.asarray(first_correct, dtype=bool), np.asarray(second_correct, dtype=bool)
     if a.shape != b.shape:
@@ -203,6 +207,26 @@ def n_for_half_width(half_width: float, rate: float = 0.5, confidence: float = 0
     return max(1, math.ceil(z * z * max(p * (1 - p), 1e-12) / half_width**2))
 
 
+def n_for_wilson_half_width(half_width: float, rate: float, confidence: float = 0.95) -> int:
+    """Smallest n whose Wilson interval at an observed ``rate`` has half-width <= ``half_width`` (unlike
+    the normal formula this stays sensible at rates near 0 or 1)."""
+    if not 0.0 < half_width < 1.0:
+        raise ValueError(f"Expected `half_width` in (0, 1), got {half_width}")
+    p = min(max(rate, 0.0), 1.0)
+
+    def width(n: int) -> float:
+        iv = wilson(round(p * n), n, confidence)
+        return (iv.high - iv.low) / 2
+
+    low, high = 1, 1
+    while width(high) > half_width:
+        low, high = high, high * 2
+    while low < high:  # width shrinks with n (up to rounding of p·n; good enough for a planning figure)
+        mid = (low + high) // 2
+        low, high = (mid + 1, high) if width(mid) > half_width else (low, mid)
+    return high
+
+
 def power_note(observed: Interval, target_half_width: float, rate: float | None = None) -> str:
     """One sentence: the achieved half-width, and how many probe examples the target needs."""
     p = observed.estimate if rate is None else rate
@@ -223,6 +247,7 @@ __all__ = [
     "mcnemar_exact",
     "mcnemar_paired",
     "n_for_half_width",
+    "n_for_wilson_half_width",
     "paired_bootstrap",
     "power_note",
     "relative_drop",

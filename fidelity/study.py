@@ -182,7 +182,9 @@ def build_study_probe(
     handle = Teacher(teacher.model, teacher.tokenizer, teacher.fingerprint, teacher.max_length, predict)
     probe = build_probe(split, config.task, probe_config(config, False), handle, progress=progress)
     attack_cfg = probe_config(config, True)
-    records = cached_attacks(teacher, probe, split, attack_cfg, "teacher", progress) if attack_cfg.attacks else {}
+    records = (
+        cached_attacks(teacher, probe, split, attack_cfg, "teacher", progress) if attack_cfg.attacks else {}
+    )
     return with_transferred_attacks(probe, records), records, probe.key
 
 
@@ -228,4 +230,3 @@ def run_study(config: StudyConfig, progress: bool = True) -> StudyResult:
     ]
     teacher_rows = direct_attack_rows(teacher.name, teacher_records, teacher_records, config.statistics)
     return StudyResult(config, probe, teacher, teacher_records, teacher_rows, outcomes)
-

@@ -109,7 +109,9 @@ def attack_model(
         model.train(was_training)  # EncoderPredictor puts the model in eval mode
 
 
-def attack_table(records: dict[str, Sequence[AttackRecord]], confidence: float = 0.95) -> list[dict[str, Any]]:
+def attack_table(
+    records: dict[str, Sequence[AttackRecord]], confidence: float = 0.95
+) -> list[dict[str, Any]]:
     """One row per attack: :func:`fidelity.attacks.summarize` plus Wilson intervals of the attack success
     rate and of robust accuracy (right on the original and not flipped)."""
     rows = []

@@ -145,9 +145,7 @@ def _build(cls: Any, data: Any, where: str) -> Any:
     prefix = f"{where}." if where else ""
     for key in data:
         if key not in known:
-            raise StudyConfigError(
-                f"unknown key `{prefix}{key}`; expected one of: {', '.join(known)}"
-            )
+            raise StudyConfigError(f"unknown key `{prefix}{key}`; expected one of: {', '.join(known)}")
     kwargs = {}
     for name, f in known.items():
         if name in data:
@@ -187,7 +185,9 @@ def _check(config: StudyConfig) -> None:
         if value < 1:
             raise StudyConfigError(f"`{key}` must be a positive integer, got {value}")
     if not 0 < config.statistics.confidence < 1:
-        raise StudyConfigError(f"`statistics.confidence` must be in (0, 1), got {config.statistics.confidence}")
+        raise StudyConfigError(
+            f"`statistics.confidence` must be in (0, 1), got {config.statistics.confidence}"
+        )
 
 
 def parse_study(data: Any, source: str = "<study>") -> StudyConfig:

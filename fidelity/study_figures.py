@@ -26,7 +26,7 @@ def _png(fig: Figure) -> bytes:
 def heatmap_png(violation: pd.DataFrame) -> bytes:
     """``violation``: index = follow-ups, columns = students, values = agreement violation rates."""
     values = violation.to_numpy(dtype=float)
-    fig = Figure(figsize=(max(4.5, 1.3 * violation.shape[1] + 3), max(3.0, 0.32 * violation.shape[0] + 1.5)))
+    fig = Figure(figsize=(max(6.5, 1.3 * violation.shape[1] + 3), max(3.0, 0.32 * violation.shape[0] + 1.5)))
     ax = fig.add_subplot()
     image = ax.imshow(values, cmap="Reds", aspect="auto", vmin=0.0, vmax=max(float(np.nanmax(values)), 0.05))
     ax.set_xticks(range(violation.shape[1]), list(violation.columns), rotation=30, ha="right", fontsize=8)
@@ -46,7 +46,7 @@ def forest_png(rows: pd.DataFrame, value: str = "robustness_drop", label: str = 
     y = np.arange(len(rows))[::-1]
     est = rows[value].to_numpy(float)
     lo, hi = rows[f"{value}_lo"].to_numpy(float), rows[f"{value}_hi"].to_numpy(float)
-    ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="o", capsize=3)
+    ax.errorbar(est, y, xerr=[np.clip(est - lo, 0, None), np.clip(hi - est, 0, None)], fmt="o", capsize=3)
     ax.set_yticks(y, [f"{a} · {m}" for a, m in zip(rows["attack"], rows["model"], strict=True)], fontsize=8)
     ax.axvline(0.0, color="grey", linewidth=0.8)
     ax.set_xlabel(f"{label} (95 % interval)")
@@ -67,7 +67,13 @@ def scatter_png(models: pd.DataFrame) -> bytes:
         edgecolors="black",
     )
     for _, r in models.iterrows():
-        ax.annotate(str(r["model"]), (r["size_mb"], r["accuracy"]), fontsize=8, xytext=(4, 4), textcoords="offset points")
+        ax.annotate(
+            str(r["model"]),
+            (r["size_mb"], r["accuracy"]),
+            fontsize=8,
+            xytext=(4, 4),
+            textcoords="offset points",
+        )
     if (models["size_mb"] > 0).all() and models["size_mb"].max() / max(models["size_mb"].min(), 1e-9) > 10:
         ax.set_xscale("log")
     ax.set_xlabel("size (MB, serialized weights)")

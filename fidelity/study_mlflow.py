@@ -43,7 +43,10 @@ def _interval_metrics(prefix: str, row: Row, keys: tuple[str, ...]) -> dict[str,
         if k in row:
             out[f"{prefix}/{k}"] = float(row[k])
             if f"{k}_lo" in row:
-                out[f"{prefix}/{k}_lo"], out[f"{prefix}/{k}_hi"] = float(row[f"{k}_lo"]), float(row[f"{k}_hi"])
+                out[f"{prefix}/{k}_lo"], out[f"{prefix}/{k}_hi"] = (
+                    float(row[f"{k}_lo"]),
+                    float(row[f"{k}_hi"]),
+                )
     for k in ("mcnemar_p", "mcnemar_p_holm"):
         if k in row:
             out[f"{prefix}/{k}"] = float(row[k])
@@ -72,7 +75,9 @@ def log_study(r: StudyResult, report_dir: Path) -> str:
     exp = client.get_experiment_by_name(name)
     exp_id = exp.experiment_id if exp else client.create_experiment(name, _artifact_location(uri))
     common = {"kd.task": r.config.task, "kd.teacher": r.teacher.source, "study.name": r.config.name}
-    parent = client.create_run(exp_id, tags={**common, "kd.method": "study"}, run_name=f"study-{r.config.name}")
+    parent = client.create_run(
+        exp_id, tags={**common, "kd.method": "study"}, run_name=f"study-{r.config.name}"
+    )
     open_runs = [parent.info.run_id]
     try:
         for key, value in _flatten(asdict(r.config)).items():
@@ -96,7 +101,9 @@ def log_study(r: StudyResult, report_dir: Path) -> str:
             metrics = s.result.metrics()
             for f in s.followups:
                 metrics.update(_interval_metrics(f"fidelity/{f['followup']}", f, _STATS))
-            metrics.update(_interval_metrics("fidelity/originals", s.originals, ("acc_student", "acc_difference")))
+            metrics.update(
+                _interval_metrics("fidelity/originals", s.originals, ("acc_student", "acc_difference"))
+            )
             for a in s.attacks:
                 metrics.update(_interval_metrics(f"fidelity/student_attack/{a['attack']}", a, _ATTACK))
             _log_metrics(client, child.info.run_id, metrics)

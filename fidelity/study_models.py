@@ -103,7 +103,9 @@ def load_study_model(
         source = entry.source or export_dir_of_run(str(entry.mlflow_run), tracking_uri)
         loaded = load_classifier(source, n_inputs_for(task), tokenizer=entry.tokenizer)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise ValueError(f"model {entry.name!r}: cannot load {entry.source or entry.mlflow_run!r}: {exc}") from exc
+        raise ValueError(
+            f"model {entry.name!r}: cannot load {entry.source or entry.mlflow_run!r}: {exc}"
+        ) from exc
     model = loaded.model.eval()
     params = actual_param_count(model)
     meta_path = Path(source) / META

@@ -20,7 +20,7 @@ import pandas as pd
 
 from fidelity.evaluate import ALL
 from fidelity.report import markdown_table
-from fidelity.stats import Interval, n_for_half_width
+from fidelity.stats import Interval, n_for_half_width, n_for_wilson_half_width
 from fidelity.study import StudyResult
 from fidelity.study_figures import forest_png, heatmap_png, scatter_png
 from fidelity.study_stats import NULLS, Row
@@ -40,9 +40,16 @@ def _p(value: float | None) -> str:
 
 
 def models_table(r: StudyResult) -> pd.DataFrame:
-    rows = [{"model": r.teacher.name, "role": "teacher", "method": r.teacher.method,
-             "size_mb": round(r.teacher.size_mb, 3), "params": r.teacher.params,
-             "accuracy": cell(r.students[0].originals, "acc_teacher") if r.students else ""}]
+    rows = [
+        {
+            "model": r.teacher.name,
+            "role": "teacher",
+            "method": r.teacher.method,
+            "size_mb": round(r.teacher.size_mb, 3),
+            "params": r.teacher.params,
+            "accuracy": cell(r.students[0].originals, "acc_teacher") if r.students else "",
+        }
+    ]
     for s in r.students:
         o = s.originals
         all_row = next((f for f in s.followups if f["followup"] == ALL), None)
@@ -55,7 +62,7 @@ def models_table(r: StudyResult) -> pd.DataFrame:
             "agreement violation (originals)": cell(o, "agreement_violation"),
             "agreement violation (all follow-ups)": cell(all_row, "agreement_violation") if all_row else "",
         })  # fmt: skip
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).fillna("")
 
 
 def violation_table(r: StudyResult) -> pd.DataFrame:
@@ -98,20 +105,21 @@ def power_lines(r: StudyResult) -> list[str]:
     """Achieved interval half-widths and the sample sizes the target half-width needs."""
     target = r.config.statistics.target_half_width
     conf = r.config.statistics.confidence
-    lines = [f"Target: ±{target * 100:.1f} points at {conf:.0%}; n ≈ z²·p(1−p)/h² "
-             f"({n_for_half_width(target, 0.5, conf)} examples at the worst case p = 0.5)."]  # fmt: skip
+    lines = [f"Target: ±{target * 100:.1f} points at {conf:.0%}: the smallest n whose Wilson interval at the "
+             f"observed rate is that narrow ({n_for_half_width(target, 0.5, conf)} examples at the worst "
+             f"case p = 0.5)."]  # fmt: skip
     for s in r.students:
         for f in s.followups:
             if f["followup"] == ALL or f["kind"] == "attack":
                 half = (f["agreement_violation_hi"] - f["agreement_violation_lo"]) / 2
-                need = n_for_half_width(target, f["agreement_violation"], conf)
+                need = n_for_wilson_half_width(target, f["agreement_violation"], conf)
                 lines.append(
                     f"{s.model.name}, agreement violation on `{f['followup']}`: n = {f['n_pairs']} pairs, "
                     f"±{half * 100:.1f} points; ±{target * 100:.1f} needs ≈ {need} at the observed rate."
                 )
     for a in [*r.teacher_attacks, *(a for s in r.students for a in s.attacks)]:
         half = (a["asr_hi"] - a["asr_lo"]) / 2
-        need = n_for_half_width(target, a["asr"], conf)
+        need = n_for_wilson_half_width(target, a["asr"], conf)
         lines.append(
             f"{a['model']}, {a['attack']} ASR: {a['n_attacked']} attacked, ±{half * 100:.1f} points; "
             f"±{target * 100:.1f} needs ≈ {need} attacked examples at the observed rate."
@@ -142,7 +150,12 @@ def sections(r: StudyResult) -> list[tuple[str, pd.DataFrame | list[str]]]:
         out.append((f"Robustness of {s.model.name} vs the teacher (transforms and transferred attacks)",
                     robustness_table(s.followups)))  # fmt: skip
     if r.teacher_attacks:
-        out.append(("Direct attacks (same originals, candidate pool, budget and seed for every model)", attack_frame(r)))
+        out.append(
+            (
+                "Direct attacks (same originals, candidate pool, budget and seed for every model)",
+                attack_frame(r),
+            )
+        )
     out.append(("Sample size", power_lines(r)))
     return out
 
@@ -190,7 +203,9 @@ def figures(r: StudyResult) -> dict[str, bytes]:
     direct = [a for a in [*r.teacher_attacks, *(a for s in r.students for a in s.attacks)]]
     if direct:
         frame = pd.DataFrame(sorted(direct, key=lambda a: (a["attack"], a["model"] != r.teacher.name)))
-        out["robustness drop forest plot"] = forest_png(frame, "robustness_drop", "robustness drop under direct attack")
+        out["robustness drop forest plot"] = forest_png(
+            frame, "robustness_drop", "robustness drop under direct attack"
+        )
     points = [{"model": r.teacher.name, "size_mb": r.teacher.size_mb, "agreement_violation": 0.0,
                "accuracy": r.students[0].originals["acc_teacher"] if r.students else float("nan")}]  # fmt: skip
     for s in r.students:

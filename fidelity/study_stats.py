@@ -155,7 +155,13 @@ def direct_attack_rows(
         n = len(recs)
         attacked = [r for r in recs if r.result.status != "misclassified"]
         success = sum(r.result.success for r in recs)
-        row: Row = {"model": model, "attack": attack, "n": n, "n_attacked": len(attacked), "n_success": success}
+        row: Row = {
+            "model": model,
+            "attack": attack,
+            "n": n,
+            "n_attacked": len(attacked),
+            "n_success": success,
+        }
         _put(row, "asr", wilson(success, len(attacked), s.confidence))
         _put(row, "robust_acc", wilson(sum(r.correct_after for r in recs), n, s.confidence))
         _put(row, "robustness_drop", wilson(success, n, s.confidence))

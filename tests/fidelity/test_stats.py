@@ -48,7 +48,10 @@ def test_mcnemar_paired_counts_discordant_pairs() -> None:
     rng = np.random.default_rng(3)
     first, second = rng.random(300) < 0.8, rng.random(300) < 0.7
     table = np.array(
-        [[np.sum(first & second), np.sum(first & ~second)], [np.sum(~first & second), np.sum(~first & ~second)]]
+        [
+            [np.sum(first & second), np.sum(first & ~second)],
+            [np.sum(~first & second), np.sum(~first & ~second)],
+        ]
     )
     assert mcnemar_paired(first, second) == pytest.approx(mcnemar(table, exact=True).pvalue, abs=1e-12)
 
@@ -92,7 +95,9 @@ def test_cluster_bootstrap_resamples_probe_examples_not_pairs() -> None:
     b = np.zeros(150)
     single = difference_interval(a, b, n_boot=4000, seed=5)
     doubled = np.repeat(a, 2)
-    clustered = difference_interval(doubled, np.zeros(300), clusters=np.repeat(np.arange(150), 2), n_boot=4000, seed=5)
+    clustered = difference_interval(
+        doubled, np.zeros(300), clusters=np.repeat(np.arange(150), 2), n_boot=4000, seed=5
+    )
     assert (clustered.low, clustered.high) == pytest.approx((single.low, single.high))
     naive = difference_interval(doubled, np.zeros(300), n_boot=4000, seed=5)
     assert naive.half_width < 0.8 * clustered.half_width
@@ -125,3 +130,14 @@ def test_sample_size_matches_statsmodels(p: float, h: float) -> None:
 def test_power_note_names_the_target_sample_size() -> None:
     note = power_note(wilson(20, 200), 0.03)
     assert "n = 200" in note and f"n ≈ {n_for_half_width(0.03, 0.1)}" in note and "1068" in note
+
+
+@pytest.mark.parametrize(("p", "h"), [(0.5, 0.03), (0.1, 0.03), (0.0, 0.03), (0.02, 0.01)])
+def test_wilson_sample_size_is_the_smallest_n_reaching_the_width(p: float, h: float) -> None:
+    from fidelity.stats import n_for_wilson_half_width
+
+    n = n_for_wilson_half_width(h, p)
+    low, high = proportion_confint(round(p * n), n, alpha=0.05, method="wilson")
+    assert (high - low) / 2 <= h
+    low, high = proportion_confint(round(p * (n - 1)), n - 1, alpha=0.05, method="wilson")
+    assert (high - low) / 2 > h

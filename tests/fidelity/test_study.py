@@ -114,9 +114,17 @@ def test_study_rows_hold_intervals_and_paired_tests(models: dict[str, Path], tmp
     rows = {r["followup"]: r for r in student.followups}
     assert "all" in rows and "rename_parameters" in rows
     for r in rows.values():
-        assert 0.0 <= r["agreement_violation_lo"] <= r["agreement_violation"] <= r["agreement_violation_hi"] <= 1.0
+        assert (
+            0.0
+            <= r["agreement_violation_lo"]
+            <= r["agreement_violation"]
+            <= r["agreement_violation_hi"]
+            <= 1.0
+        )
         assert 0.0 <= r["mcnemar_p"] <= r["mcnemar_p_holm"] <= 1.0
-        assert r["agreement_violation"] == pytest.approx(student.result.table[r["followup"]]["agreement_violation"])
+        assert r["agreement_violation"] == pytest.approx(
+            student.result.table[r["followup"]]["agreement_violation"]
+        )
     for a in student.attacks:
         assert {"asr_lo", "robustness_drop_difference_lo", "mcnemar_p", "mcnemar_p_holm"} <= set(a)
         assert a["n"] == 6
@@ -176,7 +184,9 @@ def test_malformed_study_yaml_names_the_bad_key(
     assert message in capsys.readouterr().err
 
 
-def test_missing_student_fails_before_any_work(models: dict[str, Path], tmp_path: Path, counted: Counter[str]) -> None:
+def test_missing_student_fails_before_any_work(
+    models: dict[str, Path], tmp_path: Path, counted: Counter[str]
+) -> None:
     config = _config(models, tmp_path, ["s1"])
     config["students"].append({"name": "ghost", "source": str(tmp_path / "nope")})
     with pytest.raises(ValueError, match="model 'ghost'"):
