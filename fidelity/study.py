@@ -135,7 +135,9 @@ def with_transferred_attacks(probe: ProbeSet, records: Attacks) -> ProbeSet:
         ]
         probs = torch.tensor([r.p_adversarial for r in kept], dtype=torch.float32).reshape(-1, n_classes)
         followups[name] = FollowUpSet(name, "attack", [r.index for r in kept], examples, probs)
-    key = _key(probe.key, *(f"{n}:{len(r)}" for n, r in records.items()), json.dumps(sorted(followups)))
+    # keyed by the transferred examples themselves: other attack settings give other student caches
+    added = {n: [fu.source, fu.examples] for n, fu in followups.items() if n in records}
+    key = _key(probe.key, hashlib.sha256(json.dumps(added, sort_keys=True).encode()).hexdigest())
     return replace(probe, followups=followups, key=key)
 
 
