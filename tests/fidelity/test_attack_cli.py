@@ -24,14 +24,26 @@ def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("METACOMPRESS_CACHE", str(tmp_path / "cache"))
 
 
-def test_attack_writes_adversarial_examples_and_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_attack_writes_adversarial_examples_and_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     torch.manual_seed(0)
     model, tok = tiny_model(2)
     model_dir = save_model_dir(model, tok, tmp_path / "model")
     data = ensure_demo_data(tmp_path / "demo") / "bigclonebench"
     out = tmp_path / "attack"
     args = ["attack", "--model", str(model_dir), "--data", str(data), "--task", "clone", "--n", "6"]
-    args += ["--attacks", "mhm", "wir_random", "--max-queries", "8", "--candidates", "3", "--max-length", "64"]
+    args += [
+        "--attacks",
+        "mhm",
+        "wir_random",
+        "--max-queries",
+        "8",
+        "--candidates",
+        "3",
+        "--max-length",
+        "64",
+    ]
     assert main([*args, "--output", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "| attack | n | n_attacked | n_success | asr | asr_ci_low |" in printed
@@ -41,7 +53,15 @@ def test_attack_writes_adversarial_examples_and_summary(tmp_path: Path, capsys: 
     loaded = load_model_dir(model_dir)
     encoder = CodeEncoder(loaded.tokenizer, 64)
     for r in records:
-        assert set(r) >= {"original", "adversarial", "mapping", "queries", "p_original", "p_adversarial", "status"}
+        assert set(r) >= {
+            "original",
+            "adversarial",
+            "mapping",
+            "queries",
+            "p_original",
+            "p_adversarial",
+            "status",
+        }
         assert r["queries"] <= 8
         p_orig = torch.softmax(predict_logits(loaded.model, encoder, [tuple(r["original"])]), -1)[0]
         assert p_orig.tolist() == pytest.approx(r["p_original"], abs=1e-5)
@@ -55,11 +75,17 @@ def test_attack_writes_adversarial_examples_and_summary(tmp_path: Path, capsys: 
     for attack, group in pd.DataFrame(records).groupby("attack_set"):
         assert summary.loc[attack, "n_success"] == group["success"].sum()
         assert summary.loc[attack, "n_attacked"] == (group["status"] != "misclassified").sum()
-        assert summary.loc[attack, "asr_ci_low"] <= summary.loc[attack, "asr"] <= summary.loc[attack, "asr_ci_high"]
+        assert (
+            summary.loc[attack, "asr_ci_low"]
+            <= summary.loc[attack, "asr"]
+            <= summary.loc[attack, "asr_ci_high"]
+        )
     assert (out / "summary.md").read_text().startswith("| attack |")
 
 
-def test_attack_reports_a_missing_model_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_attack_reports_a_missing_model_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = ensure_demo_data(tmp_path / "demo") / "bigclonebench"
     args = ["attack", "--model", str(tmp_path / "nope"), "--data", str(data), "--task", "clone"]
     assert main([*args, "--output", str(tmp_path / "o")]) == 2

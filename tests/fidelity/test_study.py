@@ -213,3 +213,25 @@ def test_quantized_students_are_smaller_and_named(models: dict[str, Path], tmp_p
 def test_power_note_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["study", "--n", "0.03"]) == 0
     assert "n ≈ 1068" in capsys.readouterr().out
+
+
+def test_student_from_an_mlflow_run_uses_the_model_it_exported(
+    models: dict[str, Path], tmp_path: Path
+) -> None:
+    from fidelity.study_config import ModelEntry
+    from fidelity.study_models import load_study_model
+
+    uri = f"sqlite:///{tmp_path}/runs.db"
+    client = mlflow.MlflowClient(uri)
+    exp = client.create_experiment("fits", (tmp_path / "art").as_uri())
+    run = client.create_run(exp)
+    config = {
+        "model": {"class_path": "kd.methods.vanilla.HintonKD", "init_args": {"export_dir": str(models["s2"])}}
+    }
+    client.log_text(run.info.run_id, yaml.safe_dump(config), "config.yaml")
+    by_run = load_study_model(ModelEntry(name="from-run", mlflow_run=run.info.run_id), "clone", 64, uri)
+    by_path = load_study_model(ModelEntry(name="s2", source=str(models["s2"])), "clone", 64, uri)
+    assert by_run.source == str(models["s2"]) and by_run.fingerprint == by_path.fingerprint
+    assert by_run.method == "hinton"
+    with pytest.raises(ValueError, match="model 'ghost'.*MLflow run 'nope'"):
+        load_study_model(ModelEntry(name="ghost", mlflow_run="nope"), "clone", 64, uri)
