@@ -127,6 +127,35 @@ def power_lines(r: StudyResult) -> list[str]:
     return lines
 
 
+def _verdict(row: Row, key: str) -> str:
+    low, high = row[f"{key}_lo"], row[f"{key}_hi"]
+    if low > 0:
+        return "yes: the student drops more"
+    if high < 0:
+        return "no: the student drops less"
+    return "not distinguishable at this sample size (interval contains 0)"
+
+
+def claim_lines(r: StudyResult) -> list[str]:
+    """MetaCompress's claim per student and attack, from the drop difference's interval: directly attacked
+    (same originals, budget, seed), and under the teacher's transferred adversarial examples."""
+    lines = []
+    for s in r.students:
+        for a in s.attacks:
+            if "robustness_drop_difference_lo" in a:
+                lines.append(
+                    f"{s.model.name}, {a['attack']} (direct): drop − teacher {cell(a, 'robustness_drop_difference')}"
+                    f" → {_verdict(a, 'robustness_drop_difference')}"
+                )
+        for f in s.followups:
+            if f["kind"] == "attack":
+                lines.append(
+                    f"{s.model.name}, {f['followup']} (transferred): drop − teacher "
+                    f"{cell(f, 'robustness_drop_difference')} → {_verdict(f, 'robustness_drop_difference')}"
+                )
+    return lines
+
+
 def _settings(r: StudyResult) -> list[tuple[str, str]]:
     c = r.config
     return [
@@ -156,6 +185,9 @@ def sections(r: StudyResult) -> list[tuple[str, pd.DataFrame | list[str]]]:
                 attack_frame(r),
             )
         )
+    claims = claim_lines(r)
+    if claims:
+        out.append(("Does the student drop more under attack than its teacher?", claims))
     out.append(("Sample size", power_lines(r)))
     return out
 
