@@ -67,11 +67,17 @@ class StudyResult:
 
 
 def probe_config(config: StudyConfig, with_attacks: bool) -> ProbeConfig:
+    """The probe's settings; without attacks, the attack fields keep their defaults so that the transform
+    probe (and its cache key) does not change when only the attack budget does."""
     a = config.attacks
+    if not with_attacks:
+        return ProbeConfig(
+            n_probe=config.probe.n, transforms=config.probe.transforms, attacks=(), seed=config.probe.seed
+        )
     return ProbeConfig(
         n_probe=config.probe.n,
         transforms=config.probe.transforms,
-        attacks=a.names if with_attacks else (),
+        attacks=a.names,
         max_queries=a.max_queries,
         n_candidates=a.candidates,
         n_attack=min(a.n_attack, config.probe.n),
