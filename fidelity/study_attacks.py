@@ -8,7 +8,7 @@ model's probabilities on the original and on the adversarial example.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -110,7 +110,7 @@ def attack_model(
 
 
 def attack_table(
-    records: dict[str, Sequence[AttackRecord]], confidence: float = 0.95
+    records: Mapping[str, Sequence[AttackRecord]], confidence: float = 0.95
 ) -> list[dict[str, Any]]:
     """One row per attack: :func:`fidelity.attacks.summarize` plus Wilson intervals of the attack success
     rate and of robust accuracy (right on the original and not flipped)."""
