@@ -50,7 +50,7 @@ def forest_png(rows: pd.DataFrame, value: str = "robustness_drop", label: str = 
     ax.set_yticks(y, [f"{a} · {m}" for a, m in zip(rows["attack"], rows["model"], strict=True)], fontsize=8)
     ax.axvline(0.0, color="grey", linewidth=0.8)
     ax.set_xlabel(f"{label} (95 % interval)")
-    ax.set_title(f"{label.capitalize()} per attack and model")
+    ax.set_title("Per attack and model", fontsize=10)
     return _png(fig)
 
 
