@@ -86,7 +86,7 @@ def robustness_table(rows: Sequence[Row]) -> pd.DataFrame:
         "drop T": f"{f['robustness_drop_teacher']:.3f}", "drop S": f"{f['robustness_drop_student']:.3f}",
         "drop S − T": cell(f, "robustness_drop_difference"),
         "relative drop": cell(f, "robustness_drop_relative", 2),
-        "McNemar p": _p(f["mcnemar_p"]), "Holm p": _p(f["mcnemar_p_holm"]),
+        "McNemar p (T vs S right on x′)": _p(f["mcnemar_p"]), "Holm p": _p(f["mcnemar_p_holm"]),
     } for f in rows])  # fmt: skip
 
 
@@ -97,7 +97,7 @@ def attack_frame(r: StudyResult) -> pd.DataFrame:
         "success": a["n_success"], "ASR": cell(a, "asr"), "robust acc": cell(a, "robust_acc"),
         "drop": cell(a, "robustness_drop"), "drop − teacher": cell(a, "robustness_drop_difference"),
         "relative drop": cell(a, "robustness_drop_relative", 2),
-        "McNemar p (Holm)": _p(a.get("mcnemar_p_holm")), "avg queries": round(a["avg_queries"], 1),
+        "McNemar p, robust T vs S (Holm)": _p(a.get("mcnemar_p_holm")), "avg queries": round(a["avg_queries"], 1),
     } for a in sorted(rows, key=lambda a: a["attack"])])  # fmt: skip
 
 
@@ -114,7 +114,8 @@ def power_lines(r: StudyResult) -> list[str]:
                 half = (f["agreement_violation_hi"] - f["agreement_violation_lo"]) / 2
                 need = n_for_wilson_half_width(target, f["agreement_violation"], conf)
                 lines.append(
-                    f"{s.model.name}, agreement violation on `{f['followup']}`: n = {f['n_pairs']} pairs, "
+                    f"{s.model.name}, agreement violation on `{f['followup']}`: n = {f['n_examples']} probe examples "
+                    f"({f['n_pairs']} pairs), "
                     f"±{half * 100:.1f} points; ±{target * 100:.1f} needs ≈ {need} at the observed rate."
                 )
     for a in [*r.teacher_attacks, *(a for s in r.students for a in s.attacks)]:

@@ -75,7 +75,12 @@ def followup_row(name: str, kind: str, cols: Mapping[str, np.ndarray], s: StatsS
     """Statistics of one follow-up set for one student."""
     pooled = name == ALL
     boot = {k: v for k, v in cols.items() if k != "cluster"}
-    row: Row = {"followup": name, "kind": kind, "n_pairs": len(cols["disagree"])}
+    row: Row = {
+        "followup": name,
+        "kind": kind,
+        "n_pairs": len(cols["disagree"]),
+        "n_examples": len(np.unique(cols["cluster"])),
+    }
     for key, out in (
         ("disagree", "agreement_violation"),
         ("flip_t", "flip_rate_teacher"),
