@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES: list[str] = ["fidelity.cli_transforms", "fidelity.cli_eval"]
+COMMAND_MODULES: list[str] = ["fidelity.cli_transforms", "fidelity.cli_eval", "fidelity.cli_study"]
 
 
 def build_parser(modules: Sequence[str] = tuple(COMMAND_MODULES)) -> argparse.ArgumentParser:

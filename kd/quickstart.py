@@ -73,6 +73,42 @@ def compare(teacher_dir: Path, student_dir: Path, data_dir: Path, repeats: int =
     ]
 
 
+def fidelity_summary(cli: KDCLI, worst: int = 3) -> str:
+    """The student's fidelity at its last validation, read from the fit's FidelityCallback (no new work):
+    agreement violation overall and on the ``worst`` follow-ups, flip rates, robustness drop."""
+    from fidelity.callback import FidelityCallback
+    from fidelity.evaluate import ALL
+    from fidelity.stats import wilson
+
+    callback = next((c for c in cli.trainer.callbacks if isinstance(c, FidelityCallback)), None)  # type: ignore[attr-defined]
+    result = getattr(callback, "last", None)
+    if result is None or ALL not in result.table:
+        return "Fidelity: no evaluation ran (FidelityCallback disabled or no validation)."
+    overall = result.table[ALL]
+    per = {k: v for k, v in result.table.items() if k != ALL and v.get("n_pairs", 0) > 0}
+    # Ranked by the lower end of the Wilson 95 % interval: 1 of 2 pairs is not "worse" than 30 of 100.
+    ranked = sorted(
+        per,
+        key=lambda k: (
+            wilson(round(per[k]["agreement_violation"] * per[k]["n_pairs"]), int(per[k]["n_pairs"])).low
+        ),
+        reverse=True,
+    )[:worst]
+    worst_text = ", ".join(
+        f"{k} {per[k]['agreement_violation']:.3f} (n={int(per[k]['n_pairs'])})" for k in ranked
+    )
+    return "\n".join(
+        [
+            f"Student fidelity vs teacher (last validation, {int(overall['n_pairs'])} follow-up pairs):",
+            f"  agreement violation: {overall['agreement_violation']:.3f} overall; worst follow-ups "
+            f"(by 95 % lower bound): {worst_text}",
+            f"  flip rate: student {overall['flip_rate_student']:.3f}, teacher {overall['flip_rate_teacher']:.3f}",
+            f"  robustness drop: student {overall['robustness_drop_student']:.3f}, teacher "
+            f"{overall['robustness_drop_teacher']:.3f} (relative {overall['robustness_drop_relative']:+.2f})",
+        ]
+    )
+
+
 def markdown(rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
     lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
@@ -97,9 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     uri = getattr(student_cli.trainer.logger, "_tracking_uri", "sqlite:///mlruns/mlflow.db")
     print("\nQuickstart (synthetic demo data, clone detection, test split):\n")
     print(markdown(rows))
+    print("\n" + fidelity_summary(student_cli))
     print(
         f"\nOpen the MLflow UI and compare the two runs (experiment 'quickstart'):\n"
         f"  mlflow ui --backend-store-uri {uri} --host 127.0.0.1 --port 5000\n"
+        "then open the hinton-student run → Model metrics → chart `fidelity/all/agreement_violation` (per\n"
+        "follow-up: `fidelity/<transform>/agreement_violation`); its artifacts hold fidelity/step_*/summary.html.\n"
     )
     return 0
 
