@@ -192,14 +192,11 @@ def _log_evaluation(args: argparse.Namespace, probe: Any, result: Any) -> str:
     from fidelity.report import write_report
     from kd.models.io import load_classifier
     from kd.modules import n_inputs_for
-    from kd.tracking import artifact_location_for, default_tracking_uri
+    from kd.tracking import artifact_location_for, default_tracking_uri, get_or_create_experiment
 
     uri = args.tracking_uri or default_tracking_uri()
     client = mlflow.MlflowClient(uri)
-    exp = client.get_experiment_by_name(args.experiment)
-    exp_id = (
-        exp.experiment_id if exp else client.create_experiment(args.experiment, artifact_location_for(uri))
-    )
+    exp_id = get_or_create_experiment(client, args.experiment, artifact_location_for(uri))
     n_inputs = n_inputs_for(args.task)
     student = load_classifier(args.student, n_inputs).model
     tags = {

@@ -66,14 +66,12 @@ def log_study(r: StudyResult, report_dir: Path) -> str:
     """Parent + nested runs; returns the parent run id. An interruption marks the open run KILLED."""
     import mlflow
 
-    from fidelity.cli_eval import _artifact_location
-    from kd.tracking import default_tracking_uri
+    from kd.tracking import artifact_location_for, default_tracking_uri, get_or_create_experiment
 
     uri = r.config.mlflow.tracking_uri or default_tracking_uri()
     client = mlflow.MlflowClient(uri)
     name = r.config.mlflow.experiment
-    exp = client.get_experiment_by_name(name)
-    exp_id = exp.experiment_id if exp else client.create_experiment(name, _artifact_location(uri))
+    exp_id = get_or_create_experiment(client, name, artifact_location_for(uri))
     common = {"kd.task": r.config.task, "kd.teacher": r.teacher.source, "study.name": r.config.name}
     parent = client.create_run(
         exp_id, tags={**common, "kd.method": "study"}, run_name=f"study-{r.config.name}"
