@@ -41,7 +41,7 @@ from fidelity.evaluate import (
 )
 from fidelity.metrics import FidelityRelations
 from fidelity.probe import ProbeConfig, ProbeSet, Teacher, build_probe, probe_summary
-from fidelity.report import write_report
+from fidelity.report import fidelity_summary_text, write_report
 from kd.data.encoding import CodeEncoder
 from kd.data.splits import CodeSplit
 
@@ -244,6 +244,10 @@ class FidelityCallback(L.Callback):
         self.attacks = compare_attacks(self.probe, self._split, self.config, model, encoder, self.progress)
         for logger in trainer.loggers:
             logger.log_metrics(self.attacks.metrics(), step=trainer.global_step)
+
+    def summary_text(self, worst: int = 3) -> str:
+        """The last evaluation in a few lines (see :func:`fidelity.report.fidelity_summary_text`)."""
+        return fidelity_summary_text(self.last, worst)
 
     # -- resume --------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -196,6 +196,7 @@ def write_report(
 __all__ = [
     "ALL",
     "divergent_examples",
+    "fidelity_summary_text",
     "markdown_table",
     "relations_frame",
     "summary_html",
@@ -204,3 +205,35 @@ __all__ = [
     "violations_figure",
     "write_report",
 ]
+
+
+def fidelity_summary_text(result: FidelityResult | None, worst: int = 3) -> str:
+    """Agreement violation overall and on the ``worst`` follow-ups, flip rates and robustness drop of one
+    evaluation, in a few lines (the quickstart prints it after the fit)."""
+    from fidelity.stats import wilson
+
+    if result is None or ALL not in result.table:
+        return "Fidelity: no evaluation ran (FidelityCallback disabled or no validation)."
+    overall = result.table[ALL]
+    per = {k: v for k, v in result.table.items() if k != ALL and v.get("n_pairs", 0) > 0}
+    # Ranked by the lower end of the Wilson 95 % interval: 1 of 2 pairs is not "worse" than 30 of 100.
+    ranked = sorted(
+        per,
+        key=lambda k: (
+            wilson(round(per[k]["agreement_violation"] * per[k]["n_pairs"]), int(per[k]["n_pairs"])).low
+        ),
+        reverse=True,
+    )[:worst]
+    worst_text = ", ".join(
+        f"{k} {per[k]['agreement_violation']:.3f} (n={int(per[k]['n_pairs'])})" for k in ranked
+    )
+    return "\n".join(
+        [
+            f"Student fidelity vs teacher (last validation, {int(overall['n_pairs'])} follow-up pairs):",
+            f"  agreement violation: {overall['agreement_violation']:.3f} overall; worst follow-ups "
+            f"(by 95 % lower bound): {worst_text}",
+            f"  flip rate: student {overall['flip_rate_student']:.3f}, teacher {overall['flip_rate_teacher']:.3f}",
+            f"  robustness drop: student {overall['robustness_drop_student']:.3f}, teacher "
+            f"{overall['robustness_drop_teacher']:.3f} (relative {overall['robustness_drop_relative']:+.2f})",
+        ]
+    )

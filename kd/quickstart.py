@@ -74,39 +74,18 @@ def compare(teacher_dir: Path, student_dir: Path, data_dir: Path, repeats: int =
 
 
 def fidelity_summary(cli: KDCLI, worst: int = 3) -> str:
-    """The student's fidelity at its last validation, read from the fit's FidelityCallback (no new work):
-    agreement violation overall and on the ``worst`` follow-ups, flip rates, robustness drop."""
-    from fidelity.callback import FidelityCallback
-    from fidelity.evaluate import ALL
-    from fidelity.stats import wilson
+    """The student's fidelity at its last validation, as the fit's FidelityCallback reports it (no new work).
 
-    callback = next((c for c in cli.trainer.callbacks if isinstance(c, FidelityCallback)), None)  # type: ignore[attr-defined]
-    result = getattr(callback, "last", None)
-    if result is None or ALL not in result.table:
-        return "Fidelity: no evaluation ran (FidelityCallback disabled or no validation)."
-    overall = result.table[ALL]
-    per = {k: v for k, v in result.table.items() if k != ALL and v.get("n_pairs", 0) > 0}
-    # Ranked by the lower end of the Wilson 95 % interval: 1 of 2 pairs is not "worse" than 30 of 100.
-    ranked = sorted(
-        per,
-        key=lambda k: (
-            wilson(round(per[k]["agreement_violation"] * per[k]["n_pairs"]), int(per[k]["n_pairs"])).low
-        ),
-        reverse=True,
-    )[:worst]
-    worst_text = ", ".join(
-        f"{k} {per[k]['agreement_violation']:.3f} (n={int(per[k]['n_pairs'])})" for k in ranked
-    )
-    return "\n".join(
-        [
-            f"Student fidelity vs teacher (last validation, {int(overall['n_pairs'])} follow-up pairs):",
-            f"  agreement violation: {overall['agreement_violation']:.3f} overall; worst follow-ups "
-            f"(by 95 % lower bound): {worst_text}",
-            f"  flip rate: student {overall['flip_rate_student']:.3f}, teacher {overall['flip_rate_teacher']:.3f}",
-            f"  robustness drop: student {overall['robustness_drop_student']:.3f}, teacher "
-            f"{overall['robustness_drop_teacher']:.3f} (relative {overall['robustness_drop_relative']:+.2f})",
-        ]
-    )
+    The callback is found by its ``summary_text`` method, so ``kd`` does not import ``fidelity``.
+    """
+    for callback in cli.trainer.callbacks:  # type: ignore[attr-defined]
+        summary = getattr(callback, "summary_text", None)
+        if callable(summary):
+            return str(summary(worst))
+    return NO_FIDELITY
+
+
+NO_FIDELITY = "Fidelity: no evaluation ran (FidelityCallback disabled or no validation)."
 
 
 def markdown(rows: list[list[str]]) -> str:
