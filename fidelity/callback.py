@@ -42,6 +42,7 @@ from fidelity.evaluate import (
 from fidelity.metrics import FidelityRelations
 from fidelity.probe import ProbeConfig, ProbeSet, Teacher, build_probe, probe_summary
 from fidelity.report import fidelity_summary_text, write_report
+from kd import signals
 from kd.data.encoding import CodeEncoder
 from kd.data.splits import CodeSplit
 
@@ -176,6 +177,7 @@ class FidelityCallback(L.Callback):
         teacher = Teacher(model, tokenizer, fingerprint, self._max_length, predict)
         task = str(getattr(pl_module, "task"))  # noqa: B009
         self._split = dm.split(self.split)
+        signals.phase("probe")
         self.probe = build_probe(self._split, task, self.config, teacher, self.use_cache, self.progress)
         summary = probe_summary(self.probe)
         for logger in trainer.loggers:
