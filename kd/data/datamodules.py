@@ -265,7 +265,7 @@ class DefectDataModule(CodeDataModule):
         fname = self._files()[name]
         path = self.data_dir / fname
         if fname.endswith(".jsonl"):
-            rows = read_jsonl(path, ("func", "target"), self.on_error, self.skips)
+            rows = read_jsonl(path, ("func", "target"), self.on_error, self.skips, text_key="func")
             funcs = {f"{name}:{i}": r["func"] for i, r in enumerate(rows)}
             items: list[tuple[tuple[str, ...], int]] = [
                 ((f"{name}:{i}",), check_label(r["target"], f"{path} record {i + 1}"))
