@@ -40,7 +40,15 @@ from fidelity.evaluate import (
     student_probs,
 )
 from fidelity.metrics import FidelityRelations
-from fidelity.probe import ProbeConfig, ProbeSet, Teacher, build_probe, probe_summary
+from fidelity.probe import (
+    ProbeConfig,
+    ProbeSet,
+    Teacher,
+    build_probe,
+    probe_skip_metrics,
+    probe_skips_json,
+    probe_summary,
+)
 from fidelity.report import fidelity_summary_text, write_report
 from kd import signals
 from kd.data.encoding import CodeEncoder
@@ -67,6 +75,10 @@ class FidelityCallback(L.Callback):
         attack_student: at the end of the fit, also run the attacks directly against the student on
             the same ``n_attack`` originals (costs up to ``attack_max_queries`` student queries per
             example and attack) and log its attack metrics beside the teacher's.
+        max_chars / max_seconds_per_function: the probe's per-function budget (see
+            :class:`fidelity.probe.ProbeConfig`): longer functions are left out, and a function whose
+            transforms took that long gets no more; skips are logged as ``fidelity/probe/skipped/*`` metrics
+            and the artifact ``fidelity/probe_skips.json``.
     """
 
     def __init__(
@@ -91,6 +103,8 @@ class FidelityCallback(L.Callback):
         progress: bool = True,
         enabled: bool = True,
         attack_student: bool = False,
+        max_chars: int = 100_000,
+        max_seconds_per_function: float = 5.0,
     ) -> None:
         super().__init__()
         self.config = ProbeConfig(
@@ -101,6 +115,8 @@ class FidelityCallback(L.Callback):
             attack_candidates,
             n_attack,
             seed=seed,
+            max_chars=max_chars,
+            max_seconds=max_seconds_per_function,
         )
         FidelityRelations(tau_d=tau_d, tau_c=tau_c, tau_g=tau_g)  # validates the thresholds now
         if every_n_validations < 1:
@@ -180,9 +196,17 @@ class FidelityCallback(L.Callback):
         signals.phase("probe")
         self.probe = build_probe(self._split, task, self.config, teacher, self.use_cache, self.progress)
         summary = probe_summary(self.probe)
+        metrics = {
+            "fidelity/probe/build_seconds": summary.pop("build_seconds"),
+            **probe_skip_metrics(self.probe),
+        }
+        summary.update(max_chars=self.config.max_chars, max_seconds_per_function=self.config.max_seconds)
         for logger in trainer.loggers:
-            logger.log_metrics({"fidelity/probe/build_seconds": summary.pop("build_seconds")}, step=0)
+            logger.log_metrics(metrics, step=0)
             logger.log_hyperparams({f"fidelity.{k}": v for k, v in summary.items()})
+            if isinstance(logger, MLFlowLogger) and self.probe.skipped:
+                text = probe_skips_json(self.probe, self.config)
+                logger.experiment.log_text(logger.run_id, text, "fidelity/probe_skips.json")
 
     # -- per checkpoint ------------------------------------------------------------------------
     def _evaluate(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
