@@ -18,6 +18,7 @@ Turn it off with ``enabled: false`` (or remove its block from the config).
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import time
 from collections.abc import Sequence
@@ -49,12 +50,19 @@ from fidelity.probe import (
     probe_skips_json,
     probe_summary,
 )
-from fidelity.report import fidelity_summary_text, write_report
+from fidelity.report import (
+    NOTE_MARKER,
+    fidelity_summary_text,
+    headline_markdown,
+    relations_frame,
+    write_report,
+)
 from kd import signals
 from kd.data.encoding import CodeEncoder
 from kd.data.splits import CodeSplit
 
 log = logging.getLogger(__name__)
+NOTE_TAG = "mlflow.note.content"  # the run description MLflow's run page shows first
 
 
 class FidelityCallback(L.Callback):
@@ -255,11 +263,19 @@ class FidelityCallback(L.Callback):
             "thresholds": self.thresholds,
         }
         with tempfile.TemporaryDirectory(prefix="fidelity-") as tmp:
-            write_report(Path(tmp), self.probe, result, meta, pd.DataFrame(self.history), self.log_examples)
+            report, pinned = Path(tmp) / "report", Path(tmp) / "dashboard.html"
+            write_report(report, self.probe, result, meta, pd.DataFrame(self.history), self.log_examples)
+            shutil.copyfile(report / "summary.html", pinned)
             for logger in loggers:
-                logger.experiment.log_artifacts(
-                    logger.run_id, tmp, f"fidelity/step_{trainer.global_step:07d}"
-                )
+                client, run_id = logger.experiment, logger.run_id
+                client.log_artifacts(run_id, str(report), f"fidelity/step_{trainer.global_step:07d}")
+                # The latest report at a fixed place, and the headline relations as the run's description.
+                client.log_artifact(run_id, str(pinned), "fidelity")
+                note = client.get_run(run_id).data.tags.get(NOTE_TAG, "")
+                if not note or note.startswith(NOTE_MARKER):  # never overwrite a description a person wrote
+                    client.set_tag(
+                        run_id, NOTE_TAG, headline_markdown(relations_frame(result), trainer.global_step)
+                    )
 
     # -- end of fit -----------------------------------------------------------------------------
     def _attack_student(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

@@ -12,6 +12,7 @@ import pytest
 from lightning.pytorch.loggers import MLFlowLogger
 
 from fidelity.probe import ProbeConfig, build_probe
+from fidelity.report import NOTE_MARKER
 from kd.data.datamodules import CloneDetectionDataModule
 from kd.data.splits import CodeSplit
 from tests.fidelity.test_callback import _callback, _fit, teacher_dir  # noqa: F401  (fixture)
@@ -100,3 +101,7 @@ def test_fit_logs_probe_skips_to_mlflow(
     local = client.download_artifacts(logger.run_id, "fidelity/probe_skips.json", str(tmp_path / "dl"))
     report = json.loads(Path(local).read_text())
     assert report["counts"] == {"too_large": expected} and report["budget"]["max_chars"] == 250
+    # The headline first: the run description holds the fidelity/all relations, the latest report is pinned.
+    note = run.data.tags["mlflow.note.content"]
+    assert note.startswith(NOTE_MARKER) and "agreement_violation" in note
+    assert "fidelity/dashboard.html" in [a.path for a in client.list_artifacts(logger.run_id, "fidelity")]
