@@ -208,8 +208,6 @@ def _print_evaluation(probe: Any, result: Any) -> None:
 def _log_evaluation(args: argparse.Namespace, probe: Any, result: Any, config: Any) -> str:
     import mlflow
 
-    from fidelity.probe import probe_skip_metrics, probe_skips_json
-    from fidelity.report import write_report
     from kd.models.io import load_classifier
     from kd.modules import n_inputs_for
     from kd.tracking import artifact_location_for, default_tracking_uri, get_or_create_experiment
@@ -226,6 +224,21 @@ def _log_evaluation(args: argparse.Namespace, probe: Any, result: Any, config: A
     }
     run = client.create_run(exp_id, tags=tags, run_name=f"evaluate-{Path(args.student).name}")
     run_id = run.info.run_id
+    try:
+        _log_to_run(client, run_id, args, probe, result, config)
+    except BaseException as exc:  # never leave the run RUNNING: Ctrl-C/SIGTERM → KILLED, an error → FAILED
+        client.set_terminated(run_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+        raise
+    client.set_terminated(run_id)
+    return str(run_id)
+
+
+def _log_to_run(
+    client: Any, run_id: str, args: argparse.Namespace, probe: Any, result: Any, config: Any
+) -> None:
+    from fidelity.probe import probe_skip_metrics, probe_skips_json
+    from fidelity.report import write_report
+
     params = {
         "data": args.data,
         "split": args.split,
@@ -254,8 +267,6 @@ def _log_evaluation(args: argparse.Namespace, probe: Any, result: Any, config: A
         if result.attacks is not None:
             pd.DataFrame(result.attacks.rows()).to_csv(Path(tmp) / "attacks.csv", index=False)
         client.log_artifacts(run_id, tmp, "fidelity")
-    client.set_terminated(run_id)
-    return str(run_id)
 
 
 def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:

@@ -97,15 +97,15 @@ def handled() -> Iterator[None]:
     _state["received"] = None
     _state["phase"] = "startup"
     _state["paused"] = set()
-    previous: dict[int, Callable[..., Any] | int | None] = {}
+    previous: dict[signal.Signals, Callable[..., Any] | int | None] = {}
     for sig in SIGNALS:
-        previous[sig] = signal.getsignal(sig)  # type: ignore[assignment]
+        previous[sig] = signal.getsignal(sig)
         signal.signal(sig, _handler)
     try:
         yield
     finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old if old is not None else signal.SIG_DFL)  # type: ignore[arg-type]
+        for restored, old in previous.items():
+            signal.signal(restored, old if old is not None else signal.SIG_DFL)
 
 
 def interrupted_line(what: str, detail: str = "") -> str:
