@@ -155,3 +155,23 @@ def test_handler_raises_once_and_restores_previous_handlers() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(0.1)
         assert received() == signal.SIGINT
+
+
+def test_fidelity_cli_exits_143_on_sigterm_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import fidelity.cli_eval
+    from fidelity.cli import main
+
+    def slow_evaluate(args: object) -> int:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # interrupted by the handler
+        return 0
+
+    monkeypatch.setattr(fidelity.cli_eval, "run_evaluate", slow_evaluate)
+    before = signal.getsignal(signal.SIGTERM)
+    argv = ["evaluate", "--teacher", "t", "--student", "s", "--data", "demo", "--task", "clone"]
+    assert main(argv) == 143
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["python -m fidelity evaluate interrupted by SIGTERM during evaluate (exit 143)"]
+    assert signal.getsignal(signal.SIGTERM) is before
