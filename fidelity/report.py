@@ -208,12 +208,13 @@ def headline_markdown(frame: pd.DataFrame, step: int | None = None) -> str:
     """The run description (MLflow's ``mlflow.note.content``, shown first on the run page): the headline
     relations of the latest evaluation, and where the rest is."""
     where = f" at step {step}" if step is not None else ""
-    table = headline_frame(frame).T.rename(columns={ALL: "value"})
+    table = headline_frame(frame).T.rename(columns={ALL: "value"}).astype(object)
     table.index.name = "relation"
+    if "n_pairs" in table.index:
+        table.loc["n_pairs", "value"] = int(table.loc["n_pairs", "value"])
     return "\n".join(
         [
-            NOTE_MARKER,
-            f"**Fidelity (all follow-ups){where}**",
+            f"{NOTE_MARKER}{where}**",
             "",
             markdown_table(table),
             "",
@@ -223,7 +224,8 @@ def headline_markdown(frame: pd.DataFrame, step: int | None = None) -> str:
     )
 
 
-NOTE_MARKER = "<!-- metacompress fidelity headline -->"
+#: How the description written by :func:`headline_markdown` starts (so it is replaced, never a person's).
+NOTE_MARKER = "**Fidelity (all follow-ups)"
 
 
 def write_report(
