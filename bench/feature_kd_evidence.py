@@ -1,7 +1,7 @@
 """Feature-based / correlation KD (PKD, CKD, DIST) against the Hinton baseline on BigCloneBench, side by side.
 
-    PYTHONPATH=. python bench/feature_kd_evidence.py --limit-train 600 --limit-val 100 --n-test 400 \\
-        --epochs 2 --max-length 128
+    PYTHONPATH=. python bench/feature_kd_evidence.py --limit-train 384 --limit-val 64 --n-test 400 \\
+        --epochs 1 --max-length 64 --lr 2e-3
 
 Fits ``lightning_configs/bigclonebench/{hinton,dist,pkd,ckd}.yaml`` one after another in this process (KDCLI),
 all with the same overrides: teacher = the imported 3 MB Compressor clone model, the configs' student
@@ -85,6 +85,10 @@ def fit(method: str, args: argparse.Namespace) -> dict[str, Any]:
         str(args.limit_val),
         "--data.init_args.max_length",
         str(args.max_length),
+        "--data.init_args.batch_size",
+        str(args.batch_size),
+        "--model.init_args.lr",
+        str(args.lr),
         "--trainer.logger.init_args.tracking_uri",
         f"sqlite:///{args.root}/mlflow.db",
         "--trainer.logger.init_args.experiment_name",
@@ -122,6 +126,54 @@ def fit(method: str, args: argparse.Namespace) -> dict[str, Any]:
         "fidelity_pairs": int(row["n_pairs"]),
         "mlflow_run": getattr(trainer.logger, "run_id", None),
     }
+
+
+def step_times(args: argparse.Namespace) -> dict[str, float]:
+    """Median wall seconds of one training step (forward, teacher pass where live, loss, backward) per method.
+
+    The methods run on the same batch of distillation pairs, interleaved with a rotating order over
+    ``--timing-repeats`` rounds (round 0 warms up), so a change in machine load hits every method alike."""
+    from kd.methods.feature import ContextualKD, DistKD, PatientKD
+    from kd.methods.vanilla import HintonKD
+    from kd.models.ref import FreshModel, ModelRef
+    from kd.spec import StudentSpec
+
+    spec = StudentSpec(
+        vocab_size=1000, num_hidden_layers=4, hidden_size=64, num_attention_heads=4, intermediate_size=128
+    )
+    teacher, student = ModelRef(TEACHER), FreshModel(spec, f"{TEACHER}/tokenizer.json")
+    common: dict[str, Any] = {"temperature": 1.0, "lr": args.lr}
+    modules: dict[str, Any] = {
+        "hinton": HintonKD(teacher, student, **common),
+        "dist": DistKD(teacher, student, **common),
+        "pkd": PatientKD(teacher, student, **common),
+        "ckd": ContextualKD(teacher, student, **common),
+    }
+    dm = CloneDetectionDataModule(DATA_DIR, max_train_examples=args.limit_train, max_length=args.max_length)
+    split = dm.split("distill")
+    rows = list(range(32))
+    texts = [t for i in rows for t in split.texts(i)]
+    logits = None
+    for m in modules.values():
+        m.configure_model()
+        m.log = lambda *a, **k: None  # outside a Trainer: no logging
+        if logits is None:
+            logits = m.teacher_predict([split.texts(i) for i in rows], args.max_length)
+        m.teacher_logits = logits
+    batch = dm.encoder_for(modules["hinton"].tokenizer).batch(texts)
+    batch["labels"] = torch.tensor([split.items[i][1] for i in rows])
+    batch["index"] = torch.tensor(rows)
+    times: dict[str, list[float]] = {k: [] for k in modules}
+    names = list(modules)
+    for r in range(args.timing_repeats + 1):
+        for k in names[r % len(names) :] + names[: r % len(names)]:
+            m = modules[k]
+            m.zero_grad(set_to_none=True)
+            start = time.perf_counter()
+            m.training_step(batch, 0).backward()
+            if r:
+                times[k].append(time.perf_counter() - start)
+    return {k: float(np.median(v)) for k, v in times.items()}
 
 
 def f1(pred: np.ndarray, y: np.ndarray) -> float:
@@ -171,9 +223,10 @@ def report(results: dict[str, dict[str, Any]], ev: dict[str, Any], args: argpars
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPU threads shared with other "
         f"jobs, torch {torch.__version__}. Teacher = the imported 3 MB Compressor clone model ({TEACHER}). Every "
-        "student: the configs' fresh 4-layer × 64 RoBERTa on the teacher's 1,000-token BPE, lr 5e-4, T = 1, seed 0, "
+        "student: the configs' fresh 4-layer × 64 RoBERTa on the teacher's 1,000-token BPE, "
+        f"lr {args.lr:g}, T = 1, seed 0, "
         f"{results[next(iter(results))]['train_pairs']} distillation pairs (unlabeled_train slice), "
-        f"{args.epochs} epochs, max length {args.max_length}, batch 32; validation {args.limit_val} pairs. "
+        f"{args.epochs} epochs, max length {args.max_length}, batch {args.batch_size}; validation {args.limit_val} pairs. "
         f"Fidelity: FidelityCallback on {args.n_probe} validation pairs (Java transforms"
         + (f", attacks on {args.n_attack}" if args.n_attack else ", no attacks")
         + "), last validation, `fidelity/all`. Test: the first "
@@ -209,29 +262,61 @@ def report(results: dict[str, dict[str, Any]], ev: dict[str, Any], args: argpars
     return "\n".join(lines)
 
 
+TIMING = "## Training step time, interleaved"
+
+
+def with_timing(text: str, times: dict[str, float], args: argparse.Namespace, cmd: str) -> str:
+    """``text`` with its step-time section (re)written from ``times``."""
+    base = times["hinton"]
+    lines = [
+        TIMING,
+        "",
+        f"Command: `{cmd}`. One batch of 32 distillation pairs (64 functions, max length {args.max_length}): "
+        "forward, the live teacher pass (PKD, CKD), loss and backward, the methods interleaved with a rotating "
+        f"order, median of {args.timing_repeats} rounds after a warm-up round. These ratios are the time figures to "
+        "compare; the per-epoch seconds in the table above come from fits run one after another while the machine's "
+        "load changed.",
+        "",
+        "| method | s per step (median) | ÷ Hinton |",
+        "|---|---|---|",
+        *(f"| {k} | {v:.2f} | {v / base:.2f}× |" for k, v in times.items()),
+        "",
+    ]
+    head = text.split(TIMING)[0].rstrip("\n")
+    return head + "\n\n" + "\n".join(lines)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
-    p.add_argument("--limit-train", type=int, default=600)
-    p.add_argument("--limit-val", type=int, default=100)
+    p.add_argument("--limit-train", type=int, default=384)
+    p.add_argument("--limit-val", type=int, default=64)
     p.add_argument("--n-test", type=int, default=400)
-    p.add_argument("--epochs", type=int, default=2)
-    p.add_argument("--max-length", type=int, default=128)
-    p.add_argument("--n-probe", type=int, default=60)
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--max-length", type=int, default=64)
+    p.add_argument("--n-probe", type=int, default=40)
+    p.add_argument("--batch-size", type=int, default=8, help="training batch (the configs': 32)")
+    p.add_argument("--lr", type=float, default=5e-4, help="every method's learning rate (the configs': 5e-4)")
     p.add_argument("--n-attack", type=int, default=0)
     p.add_argument("--attack-queries", type=int, default=20)
+    p.add_argument("--timing-repeats", type=int, default=5, help="interleaved rounds of the step timing")
+    p.add_argument("--timing-only", action="store_true", help="only (re)measure step times into --out")
     p.add_argument("--root", type=Path, default=ROOT / "runs" / "evidence" / "feature_kd")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "feature_kd_bigclonebench.md")
     args = p.parse_args()
     args.root = args.root.resolve()
     os.chdir(ROOT)  # the configs' ../shared paths are relative to the repository root
     cmd = "PYTHONPATH=. python bench/feature_kd_evidence.py " + " ".join(sys.argv[1:])
+    if args.timing_only:
+        args.out.write_text(with_timing(args.out.read_text(), step_times(args), args, cmd))
+        print(args.out.read_text())
+        return
     results: dict[str, dict[str, Any]] = {}
     for m in args.methods:
         results[m] = fit(m, args)
         print(json.dumps({m: results[m]}, default=str), flush=True)
     ev = evaluate(results, args)
-    text = report(results, ev, args, cmd)
+    text = with_timing(report(results, ev, args, cmd), step_times(args), args, cmd)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)
