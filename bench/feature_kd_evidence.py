@@ -295,7 +295,7 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--max-length", type=int, default=64)
     p.add_argument("--n-probe", type=int, default=40)
-    p.add_argument("--batch-size", type=int, default=8, help="training batch (the configs': 32)")
+    p.add_argument("--batch-size", type=int, default=32, help="training batch (the configs' value)")
     p.add_argument("--lr", type=float, default=5e-4, help="every method's learning rate (the configs': 5e-4)")
     p.add_argument("--n-attack", type=int, default=0)
     p.add_argument("--attack-queries", type=int, default=20)
