@@ -6,7 +6,7 @@ teacher/token cache and a fresh MLflow sqlite store, and times each phase by wra
 with an *exclusive* wall-clock timer (a phase's time excludes the timed phases it calls, so the rows add up to
 the total). Imports are done before the clock starts. ``--torch-profiler`` also records the run with
 ``torch.profiler`` and prints its top operators by self CPU time; ``--baseline`` switches off the speed options
-(token cache, length-grouped student forward, fused AdamW) to measure what they save.
+(token cache, fused AdamW) to measure what they save.
 
     python bench/profile_distill.py --n 256
     python bench/profile_distill.py --n 256 --baseline
@@ -29,6 +29,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ab_distill_step import length_groups  # noqa: E402
 from bench_distill import ROOT, fit_cli  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
@@ -43,7 +44,6 @@ from kd.data.encoding import CodeEncoder  # noqa: E402
 from kd.data.splits import Collator  # noqa: E402
 from kd.distill import DistillationModule  # noqa: E402
 from kd.models import inference  # noqa: E402
-from kd.models.classifier import length_groups  # noqa: E402
 from kd.modules import ClassifierModule  # noqa: E402
 
 
@@ -150,17 +150,45 @@ def _grouped_positions(sorted_lengths: list[int]) -> int:
     )
 
 
+def print_padding(n: int, batch_size: int) -> None:
+    """Padded share of encoded positions for the fit's first epoch: unbucketed, bucketed, bucketed + grouped."""
+    from bench_distill import DATA, TEACHER
+    from tokenizers import Tokenizer
+
+    from kd.data.datamodules import CloneDetectionDataModule
+
+    tok = Tokenizer.from_file(str(TEACHER / "tokenizer.json"))
+    shares = {}
+    for bucket in (False, True):
+        dm = CloneDetectionDataModule(
+            str(DATA),
+            batch_size=batch_size,
+            max_train_examples=n,
+            bucket_by_length=bucket,
+            cache_tokens=False,
+        )
+        torch.manual_seed(0)
+        batches = list(dm.loader("distill", tok, shuffle=True))
+        shares["random batches" if not bucket else "length-bucketed"] = padding_fraction(batches, False)
+        if bucket:
+            shares["length-bucketed + grouped forward"] = padding_fraction(batches, True)
+    print(f"n = {n}, batch {batch_size}: " + "; ".join(f"{k} {100 * v:.1f} %" for k, v in shares.items()))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=256, help="distillation pairs (one epoch)")
     ap.add_argument("--batch-size", type=int, default=16)
-    ap.add_argument(
-        "--baseline", action="store_true", help="token cache, grouped forward and fused AdamW off"
-    )
+    ap.add_argument("--baseline", action="store_true", help="token cache and fused AdamW off")
     ap.add_argument("--torch-profiler", action="store_true", help="also print torch.profiler's top operators")
+    ap.add_argument(
+        "--padding-only", action="store_true", help="only the padding of the fit's batches, no training"
+    )
     args = ap.parse_args()
+    if args.padding_only:
+        print_padding(args.n, args.batch_size)
+        return
     if args.baseline:
-        DistillationModule.length_grouped = False
         kd.modules.fused_supported = lambda params: False  # type: ignore[assignment]
     timer = PhaseTimer()
     instrument(timer)
@@ -203,7 +231,7 @@ def main() -> None:
         f"{steps} steps; total {total:.1f} s (set-up {fit_start - start:.1f} s + trainer.fit {fit_s:.1f} s); "
         f"{args.n / total:.2f} pairs/s; torch threads {torch.get_num_threads()}; load average "
         f"{load0[0]:.1f} at start, {load1[0]:.1f} at end (1-min), {os.cpu_count()} CPUs; student padding "
-        f"{100 * padding_fraction(batches, DistillationModule.length_grouped):.1f} % of encoded positions\n"
+        f"{100 * padding_fraction(batches, False):.1f} % of encoded positions\n"
     )
     print("| phase | seconds | share | calls |\n|---|---:|---:|---:|")
     for label, key in PHASES:

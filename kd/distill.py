@@ -49,9 +49,6 @@ class DistillationModule(ClassifierModule):
 
     method = "distill"
     train_split = "distill"
-    # encode a training batch's rows in length groups on CPU (padding < 10 %); subclasses that hook the encoder's
-    # hidden states per forward call set it False
-    length_grouped: bool = True
 
     def __init__(
         self,
@@ -155,21 +152,13 @@ class DistillationModule(ClassifierModule):
         if self.teacher_logits.device != batch["index"].device:  # once per fit: no per-step host round trip
             self.teacher_logits = self.teacher_logits.to(batch["index"].device)
         t_logits = self.teacher_logits[batch["index"]]
-        s_logits = self.student_logits(batch)
+        s_logits = self(batch["input_ids"], batch["attention_mask"])
         loss = self.distill_loss(s_logits, t_logits, batch["labels"])
         n = len(batch["labels"])
         self.log("train/loss", loss, prog_bar=True, batch_size=n)
         agree = (s_logits.argmax(-1) == t_logits.argmax(-1)).float().mean()
         self.log("train/teacher_agreement", agree, batch_size=n)
         return loss
-
-    def student_logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """The student's training forward. On CPU, where compute grows with padded tokens, rows are encoded in
-        length groups (:meth:`CodeClassifier.forward_length_grouped`) when ``length_grouped`` is set."""
-        ids, mask = batch["input_ids"], batch["attention_mask"]
-        if self.length_grouped and ids.device.type == "cpu":
-            return self.built_model().forward_length_grouped(ids, mask)
-        return self(ids, mask)
 
     def distill_loss(
         self, student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor

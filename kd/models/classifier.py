@@ -40,19 +40,6 @@ class ClassificationHead(nn.Module):
         return self.out_proj(self.dropout(x))
 
 
-def length_groups(sorted_lengths: list[int], max_padding: float = 0.1, max_groups: int = 8) -> list[int]:
-    """Boundaries ``[0, b1, …, n]`` of the fewest equal-sized groups (at most ``max_groups``) of the ascending
-    ``sorted_lengths`` whose padding to each group's longest row is at most ``max_padding`` of the positions."""
-    n, real = len(sorted_lengths), sum(sorted_lengths)
-    groups = 1
-    while True:
-        bounds = [n * g // groups for g in range(groups + 1)]
-        padded = sum((bounds[g + 1] - bounds[g]) * sorted_lengths[bounds[g + 1] - 1] for g in range(groups))
-        if groups >= min(max_groups, n) or (padded and 1 - real / padded <= max_padding):
-            return bounds
-        groups += 1
-
-
 class CodeClassifier(nn.Module):
     """``forward(input_ids, attention_mask)`` → logits (B, C).
 
@@ -119,38 +106,3 @@ class CodeClassifier(nn.Module):
         token_type_ids: torch.Tensor | None = None,
     ) -> torch.Tensor:
         return self.classify(self.embed(input_ids, attention_mask, token_type_ids))
-
-    def forward_length_grouped(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor,
-        max_padding: float = 0.1,
-        max_groups: int = 8,
-    ) -> torch.Tensor:
-        """:meth:`forward` with the rows encoded in groups of similar length, each cut to its own longest row.
-
-        A pair batch is (2B, L) at the longest of 2B functions, but the two functions of a pair differ in length,
-        so a length-bucketed pair batch still pads ~20 % of its tokens (BigCloneBench, 400 tokens). Rows are
-        encoded independently (attention never crosses rows, padded keys are masked), so encoding them sorted by
-        length in up to ``max_groups`` groups gives each row the same vector up to float rounding, with padding
-        under ``max_padding`` where that many groups suffice. Reads the row lengths on the host (free on CPU; the
-        training step calls this on CPU only, so an accelerator step has no host sync).
-        """
-        if input_ids.shape[0] == 0:
-            return self(input_ids, attention_mask)
-        lengths = attention_mask.sum(1)
-        order = torch.argsort(lengths, stable=True)
-        sorted_lengths = lengths[order].tolist()
-        n = len(sorted_lengths)
-        bounds = length_groups(sorted_lengths, max_padding, max_groups)
-        groups = len(bounds) - 1
-        if groups == 1:
-            width = max(sorted_lengths[-1], 1)
-            return self(input_ids[:, :width], attention_mask[:, :width])
-        vectors = torch.empty(n, self.hidden_size, dtype=torch.float32, device=input_ids.device)
-        for g in range(groups):
-            rows = order[bounds[g] : bounds[g + 1]]
-            width = max(sorted_lengths[bounds[g + 1] - 1], 1)
-            vec = self.embed(input_ids[rows, :width], attention_mask[rows, :width])
-            vectors = vectors.index_copy(0, rows, vec.to(vectors.dtype))
-        return self.classify(vectors)
