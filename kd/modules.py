@@ -268,8 +268,9 @@ def plain_hparams(values: dict[str, Any]) -> dict[str, Any]:
 def fused_supported(params: list[torch.nn.Parameter]) -> bool:
     """Whether ``torch.optim.AdamW(fused=True)`` takes these parameters: floating point, on CPU or CUDA.
 
-    On the CPU students here the fused step is ~10x faster than the default per-tensor loop
-    (bench/results/distill_profile.md); other devices keep PyTorch's default (foreach where it has one)."""
+    On CPU, PyTorch's default AdamW loops over the tensors in Python; the fused step was faster in
+    ``bench/ab_distill_step.py`` (bench/results/distill_throughput.md), though the optimiser is a small share of a
+    distillation step. Other devices keep PyTorch's default (foreach where it has one)."""
     return bool(params) and all(
         p.device.type in ("cpu", "cuda") and p.dtype in (torch.float32, torch.float16, torch.bfloat16)
         for p in params
