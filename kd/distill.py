@@ -149,11 +149,16 @@ class DistillationModule(ClassifierModule):
             return
         self.teacher_logits = self.cached_teacher_logits(self.train_split)
 
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        assert self.teacher_logits is not None
+    def batch_teacher_logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The cached teacher logits of the batch's examples (moved to the batch's device once per fit)."""
+        if self.teacher_logits is None:
+            raise RuntimeError("teacher logits are computed in on_fit_start; training_step ran before it")
         if self.teacher_logits.device != batch["index"].device:  # once per fit: no per-step host round trip
             self.teacher_logits = self.teacher_logits.to(batch["index"].device)
-        t_logits = self.teacher_logits[batch["index"]]
+        return self.teacher_logits[batch["index"]]
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        t_logits = self.batch_teacher_logits(batch)
         s_logits = self(batch["input_ids"], batch["attention_mask"])
         loss = self.distill_loss(s_logits, t_logits, batch["labels"])
         n = len(batch["labels"])

@@ -115,9 +115,7 @@ class FeatureKD(DistillationModule):
 
     # -- training ----------------------------------------------------------------------------------
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        if self.teacher_logits is None:
-            raise RuntimeError("teacher logits are computed in on_fit_start; training_step ran before it")
-        t_logits = self.teacher_logits[batch["index"].cpu()].to(self.device)
+        t_logits = self.batch_teacher_logits(batch)
         s_logits, s_hidden = self.built_model().forward_with_hidden(
             batch["input_ids"], batch["attention_mask"]
         )
