@@ -210,7 +210,9 @@ class AvatarKD(DistillationModule):
                 log.info("%s search: reusing %s", self.method, saved.path)
                 return saved
             log.info(
-                "%s search: %s has other settings; searching again (finished trials are reused)", self.method, out
+                "%s search: %s has other settings; searching again (finished trials are reused)",
+                self.method,
+                out,
             )
         uri, run_id = self.mlflow_target()
         s = self.search

@@ -64,7 +64,9 @@ TRAIN_SPLIT = "distill_morph"  # the distillation split followed by its metamorp
 SELECTION_MONITOR = "val/morph_selection"
 
 
-def morph_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
+def morph_loss(
+    student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float
+) -> torch.Tensor:
     """MORPH's Eq. 2–3: ``T²·(−mean Σ p_t log p_s) + 1 − mean cos(p_t, p_s)``, ``p = softmax(logits / T)``.
 
     The soft cross-entropy keeps the paper's T² factor (the reference code omits it); no hard-label term.
@@ -149,7 +151,10 @@ class MorphSelection(L.Callback):
             self.selected["val/selected_validation"] = float(self.validations)
             for logger in trainer.loggers:
                 logger.log_metrics(
-                    {"morph/chosen_accuracy": self.rule.accuracy or 0.0, "morph/chosen_flips": self.rule.flips or 0.0},
+                    {
+                        "morph/chosen_accuracy": self.rule.accuracy or 0.0,
+                        "morph/chosen_flips": self.rule.flips or 0.0,
+                    },
                     step=trainer.global_step,
                 )
         metrics[self.monitor] = torch.tensor(float(self.rule.accepted))
@@ -343,12 +348,11 @@ class MorphKD(AvatarKD):
 
     def configure_callbacks(self) -> list[L.Callback]:
         """A `MorphSelection` when the trainer has none (search trials; configs list their own)."""
-        if any(isinstance(c, MorphSelection) for c in self.trainer.callbacks):
-            return []
-        return [MorphSelection()]
+        return [] if self.selection() is not None else [MorphSelection()]
 
     def selection(self) -> MorphSelection | None:
-        return next((c for c in self.trainer.callbacks if isinstance(c, MorphSelection)), None)
+        callbacks = getattr(self.trainer, "callbacks", [])  # set on the Trainer at run time
+        return next((c for c in callbacks if isinstance(c, MorphSelection)), None)
 
     def trial_metrics(self) -> dict[str, float]:
         """The chosen epoch's ``val/*`` metrics (`kd.search.trials.run_trial` reports these)."""

@@ -96,9 +96,7 @@ class MorphRepair(Repair):
         super().__init__()
         self.space = space
         self._prob = [
-            j
-            for j, g in enumerate(space.genes)
-            if g.name.endswith("_prob") and is_probability_gene(g.values)
+            j for j, g in enumerate(space.genes) if g.name.endswith("_prob") and is_probability_gene(g.values)
         ]
 
     def repair_one(self, x: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -331,7 +329,9 @@ def make_morph_algorithm(
         pop_size=population,
         sampling=plan.initial.astype(float),
         crossover=SBX(prob=0.9, eta=sbx_eta, vtype=float, repair=RoundingRepair()),
-        mutation=PM(prob=1.0, prob_var=1.0 / plan.space.n_var, eta=pm_eta, vtype=float, repair=RoundingRepair()),
+        mutation=PM(
+            prob=1.0, prob_var=1.0 / plan.space.n_var, eta=pm_eta, vtype=float, repair=RoundingRepair()
+        ),
         repair=MorphRepair(plan.space),
         eliminate_duplicates=True,
     )
@@ -358,7 +358,11 @@ def trial_scores(result: TrialResult, accuracy_metric: str) -> TrialScores:
     collapsed = bool(m["val/collapsed"] > 0.5)
     n = int(m["val/n"])
     return TrialScores(
-        float(m[accuracy_metric]), guard_flips(m["val/flips"], collapsed, n), float(m["val/flips"]), collapsed, n
+        float(m[accuracy_metric]),
+        guard_flips(m["val/flips"], collapsed, n),
+        float(m["val/flips"]),
+        collapsed,
+        n,
     )
 
 

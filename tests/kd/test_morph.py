@@ -62,7 +62,9 @@ def test_repair_rounds_integers_probabilities_and_moves_hidden_to_a_multiple_of_
     repair = MorphRepair(space)
     names = space.names
     # hidden 20 (index 4) with 8 heads (index 3): 16 and 24 are equally near -> the lower, 16 (MORPH's tie rule)
-    x = _genome(space, hidden_size=4.4, num_attention_heads=2.6, hidden_dropout_prob=1.2, num_hidden_layers=2.5)
+    x = _genome(
+        space, hidden_size=4.4, num_attention_heads=2.6, hidden_dropout_prob=1.2, num_hidden_layers=2.5
+    )
     out = repair.repair_one(x)
     values = space.values(out)
     assert out.dtype.kind == "i"
@@ -211,7 +213,10 @@ EPOCHS = [  # (mean of original/metamorphic accuracy, guarded flips)
     (0.820, 60),  # 2 higher accuracy: chosen (more flips do not matter)
     (0.817, 40),  # 3 within 0.5% of 0.820 and fewer flips than 60: chosen
     (0.816, 45),  # 4 within, but more flips than 40: kept 3
-    (0.814, 30),  # 5 0.6% below the best 0.820: not a tie (the reference code, anchored at 0.817, would take it)
+    (
+        0.814,
+        30,
+    ),  # 5 0.6% below the best 0.820: not a tie (the reference code, anchored at 0.817, would take it)
     (0.816, 35),  # 6 within 0.4% and fewer flips than 40: chosen
     (0.830, 100),  # 7 higher: chosen
 ]
@@ -242,7 +247,10 @@ def test_selection_callback_drives_a_monotone_checkpoint_score_and_resumes() -> 
     resumed = MorphSelection()
     resumed.load_state_dict(json.loads(json.dumps(callback.state_dict())))
     for acc, flips in EPOCHS[5:]:
-        trainer.callback_metrics = {"val/morph_acc": torch.tensor(acc), "val/flips_guarded": torch.tensor(flips)}
+        trainer.callback_metrics = {
+            "val/morph_acc": torch.tensor(acc),
+            "val/flips_guarded": torch.tensor(flips),
+        }
         resumed.on_validation_end(trainer, None)  # type: ignore[arg-type]
     assert resumed.rule.accepted == 5 and resumed.selected["val/selected_validation"] == 7
     trainer.callback_metrics = {"val/acc": torch.tensor(0.5)}
@@ -270,7 +278,10 @@ def test_metamorphic_variants_are_cached_by_data_transforms_and_seed(
     split = _split(dict(JAVA))
     meta, stats = metamorphic_split(split, "java", ["natural_rename"], seed=0)
     assert not stats.cache_hit and stats.functions == 3 and stats.changed == 2
-    assert meta.items == [((META_PREFIX + "1", META_PREFIX + "2"), 0), ((META_PREFIX + "2", META_PREFIX + "3"), 1)]
+    assert meta.items == [
+        ((META_PREFIX + "1", META_PREFIX + "2"), 0),
+        ((META_PREFIX + "2", META_PREFIX + "3"), 1),
+    ]
     assert meta.functions[META_PREFIX + "1"] != JAVA["1"]  # renamed (arr, n -> natural names), same shape
     assert meta.functions[META_PREFIX + "1"].count("return") == 1 and "arr[" not in meta.functions["meta:1"]
     assert meta.functions[META_PREFIX + "3"] == JAVA["3"]  # no natural_rename site: kept as it is
@@ -290,7 +301,9 @@ def test_metamorphic_variants_are_cached_by_data_transforms_and_seed(
     assert len(paths) == 4 and not any(s.cache_hit for s in (other_seed, other_list, other_data))
     assert len(list(tmp_path.glob("metamorphic/*.json"))) == 4
     # per-function seeds: a function's variant does not depend on the slice it was built in
-    alone = metamorphic_split(CodeSplit("val", [(("2",), 0)], dict(JAVA)), "java", ["natural_rename"], seed=1)[0]
+    alone = metamorphic_split(
+        CodeSplit("val", [(("2",), 0)], dict(JAVA)), "java", ["natural_rename"], seed=1
+    )[0]
     both = metamorphic_split(split, "java", ["natural_rename"], seed=1)[0]
     assert alone.functions[META_PREFIX + "2"] == both.functions[META_PREFIX + "2"]
     assert function_seed(0, "a", 0) != function_seed(0, "a", 1)
