@@ -90,8 +90,14 @@ def test_tiny_search_and_fit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         "meta:"
     )
     selection = module.selection()
-    assert isinstance(selection, MorphSelection) and selection.rule.accepted >= 1
+    assert (
+        isinstance(selection, MorphSelection) and selection.validations == 2 and selection.rule.accepted >= 1
+    )
     assert module.trial_metrics()["val/selected_validation"] >= 1
+    ckpt = cli.trainer.checkpoint_callback
+    assert ckpt is not None and float(ckpt.best_model_score) == selection.rule.accepted  # type: ignore[attr-defined]
+    step = torch.load(ckpt.best_model_path, weights_only=True)["global_step"]  # type: ignore[attr-defined]
+    assert step == 3 * module.trial_metrics()["val/selected_validation"]  # validations at steps 3 and 6
 
     # augment_targets: teacher = the frozen teacher on each variant (cached); source = the originals' logits.
     logits = module.cached_teacher_logits(TRAIN_SPLIT)
