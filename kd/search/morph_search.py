@@ -19,8 +19,8 @@ worst flip count, the number of validation examples: it stays in the surrogate's
 but never looks robust, and the checkpoint rule applies the same score to collapsed epochs.
 
 The search's quality is reported as the surrogates' k-fold CV R² and MAE and the hypervolume of the front
-(`hypervolume`: objectives normalised to [0, 1] between the best and worst value on the front, reference point
-1.1 per objective, so 1.1⁴ ≈ 1.464 is the largest value).
+(`hypervolume`: each objective normalised to [0, 1] between its best and worst value over the front and the LHS
+initial population, reference point 1.1 per objective, so 1.1⁴ ≈ 1.464 is the largest value).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from pymoo.core.repair import Repair
 from kd.search.avatar_space import avatar_space
 from kd.search.engine import search
 from kd.search.objectives import (
+    Candidate,
     Constraint,
     CostModel,
     Objective,
@@ -245,14 +246,25 @@ def minimised_matrix(front: Sequence[Solution], objectives: Sequence[tuple[str, 
     )
 
 
-def hypervolume(front: Sequence[Solution], objectives: Sequence[tuple[str, str]], ref: float = 1.1) -> float:
-    """Hypervolume of the front normalised to [0, 1] per objective (best → 0, worst → 1), reference ``ref``."""
+def hypervolume(
+    front: Sequence[Solution],
+    objectives: Sequence[tuple[str, str]],
+    ref: float = 1.1,
+    reference_points: np.ndarray | None = None,
+) -> float:
+    """Hypervolume of the front, normalised per objective to [0, 1] (best → 0, worst → 1), reference ``ref``.
+
+    The best and worst values are taken over the front and ``reference_points`` (minimised objective rows, e.g.
+    the initial population's): without them a front is scaled by its own extent, and a one-member front always
+    scores ``ref ** m``.
+    """
     from pymoo.indicators.hv import HV
 
     if not front:
         return float("nan")
     F = minimised_matrix(front, objectives)
-    lo, hi = F.min(axis=0), F.max(axis=0)
+    span_of = F if reference_points is None else np.vstack([F, np.asarray(reference_points, dtype=float)])
+    lo, hi = span_of.min(axis=0), span_of.max(axis=0)
     span = np.where(hi > lo, hi - lo, 1.0)
     return float(HV(ref_point=np.full(F.shape[1], ref))((F - lo) / span))
 
@@ -425,6 +437,13 @@ def run_morph_search(
         target_mb=target_mb,
         select=select_morph,
     )
+    # The LHS initial population, scored like every candidate: the span the front's hypervolume is measured in.
+    initial_points = np.array(
+        [
+            [o.minimised(o(Candidate(tuple(int(v) for v in g), plan.space.decode(g)))) for o in objectives]
+            for g in plan.initial
+        ]
+    )
     table = []
     for t, g, r in zip(trials, plan.genomes, results, strict=True):
         spec = plan.space.decode(g)
@@ -459,7 +478,7 @@ def run_morph_search(
             "n_trials_ok": len(ok),
             "n_collapsed": int(sum(s.collapsed for s in scores.values())),
             "surrogates": {**quality, "flip_params": surrogates.flip_params, "n": len(ok)},
-            "hypervolume": hypervolume(outcome.front, outcome.objectives),
+            "hypervolume": hypervolume(outcome.front, outcome.objectives, reference_points=initial_points),
             "total_seconds": time.perf_counter() - start,
         }
     )

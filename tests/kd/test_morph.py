@@ -158,11 +158,18 @@ def test_selection_is_by_size_not_by_flips() -> None:
 
 
 def test_hypervolume_matches_a_hand_computed_two_point_front() -> None:
-    # two objectives (min a, max b): normalised points (0, 1) and (1, 0), reference 1.1 -> 1.1*0.1*2 + 0.1*... :
+    # two objectives (min size, max accuracy): normalised points (0, 1) and (1, 0), reference point (1.1, 1.1):
     # union of [0,1.1]x[1,1.1] and [1,1.1]x[0,1.1] = 1.1*0.1 + 0.1*1.1 - 0.1*0.1 = 0.21
     front = [_solution(1.0, 0.5, 0, 0), _solution(2.0, 0.9, 0, 0)]
-    hv = hypervolume(front, [("size_mb", "min"), ("accuracy", "max")])
-    assert hv == pytest.approx(0.21)
+    objectives = [("size_mb", "min"), ("accuracy", "max")]
+    assert hypervolume(front, objectives) == pytest.approx(0.21)
+    # measured in a wider span (a worse initial point at size 3, accuracy 0.1): points (0, 0.5) and (0.5, 0)
+    # -> 1.1*0.6 + 0.6*1.1 - 0.6*0.6 = 0.96
+    assert hypervolume(front, objectives, reference_points=np.array([[3.0, -0.1]])) == pytest.approx(0.96)
+    # a lone point scores the maximum 1.1^2 on its own, but not beside a smaller initial point (size 0.5,
+    # accuracy 0.2): it normalises to (1, 0) -> 0.1*1.1 = 0.11
+    assert hypervolume(front[:1], objectives) == pytest.approx(1.21)
+    assert hypervolume(front[:1], objectives, reference_points=np.array([[0.5, -0.2]])) == pytest.approx(0.11)
 
 
 # -- the collapsed-student guard ------------------------------------------------------------------------------------
