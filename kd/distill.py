@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from kd import signals
 from kd.data.encoding import CodeEncoder
 from kd.models.classifier import CodeClassifier
 from kd.models.inference import predict_logits
@@ -93,6 +94,7 @@ class DistillationModule(ClassifierModule):
     def cached_teacher_logits(self, split_name: str) -> torch.Tensor:
         dm = self._datamodule()
         split = dm.split(split_name)
+        signals.phase("teacher-cache")
         _, tok = self.teacher()
         enc = CodeEncoder(tok, dm.max_length)
         key = f"{model_fingerprint(self.teacher_ref)}-{split.fingerprint()}-{enc.fingerprint()}"

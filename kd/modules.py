@@ -154,11 +154,16 @@ class ClassifierModule(L.LightningModule):
         return self(batch["input_ids"], batch["attention_mask"]).softmax(-1)
 
     # -- optimisation ----------------------------------------------------------------------------
+    def extra_named_parameters(self) -> list[tuple[str, torch.nn.Parameter]]:
+        """Trainable parameters outside ``self.model`` that the optimiser must also update (a feature-KD
+        projection); none by default. They are not exported with the model."""
+        return []
+
     def configure_optimizers(self) -> Any:
         model = self.built_model()
         decay: list[torch.nn.Parameter] = []
         no_decay: list[torch.nn.Parameter] = []
-        for name, p in model.named_parameters():
+        for name, p in [*model.named_parameters(), *self.extra_named_parameters()]:
             (no_decay if p.ndim < 2 or "LayerNorm" in name else decay).append(p)
         opt = torch.optim.AdamW(
             [{"params": decay, "weight_decay": self.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],

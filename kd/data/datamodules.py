@@ -14,6 +14,7 @@ import lightning as L
 from tokenizers import Tokenizer
 from torch.utils.data import DataLoader
 
+from kd import signals
 from kd.data.encoding import CodeEncoder
 from kd.data.formats import (
     DataError,
@@ -80,6 +81,7 @@ class CodeDataModule(L.LightningDataModule):
 
     def split(self, name: SplitName) -> CodeSplit:
         if name not in self._splits:
+            signals.phase("data")
             if not self.resolved_dir().is_dir():
                 raise DataError(f"data_dir not found: {self.data_dir}")
             split = self._load_split(name)
@@ -263,7 +265,7 @@ class DefectDataModule(CodeDataModule):
         fname = self._files()[name]
         path = self.data_dir / fname
         if fname.endswith(".jsonl"):
-            rows = read_jsonl(path, ("func", "target"), self.on_error, self.skips)
+            rows = read_jsonl(path, ("func", "target"), self.on_error, self.skips, text_key="func")
             funcs = {f"{name}:{i}": r["func"] for i, r in enumerate(rows)}
             items: list[tuple[tuple[str, ...], int]] = [
                 ((f"{name}:{i}",), check_label(r["target"], f"{path} record {i + 1}"))

@@ -59,8 +59,11 @@ class AvatarSearch:
     trial_eval_examples: int | None = 200
     metric: str | None = None  # None: val/f1 (clone) or val/acc (vulnerability), as AVATAR
     workers: int = 0  # parallel trials; 0 = the available cores
-    launcher: str = "local"  # a registered launcher name or a class path
-    launcher_args: dict[str, Any] | None = None
+    launcher: str = "local"  # "local", "ray" (kd.search.ray_launcher) or a launcher class path
+    launcher_args: dict[str, Any] | None = None  # e.g. ray: {num_cpus: 2, num_gpus: 0, timeout_s: 3600}
+    ray_address: str | None = (
+        None  # launcher "ray": None = a private local instance; "auto" or ray://host:port
+    )
     genes: dict[str, Any] | None = None  # gene → values list or {low, high, step} (kd.search.avatar_space)
     prune: bool = True  # z3 bounds for the budget
     algorithm: Literal["nsga2", "agemoea", "ga"] = "nsga2"
@@ -70,6 +73,17 @@ class AvatarSearch:
     output_dir: str | None = None  # None: <trainer.default_root_dir>/search
     size_convention: Literal["spec", "compressor", "avatar_clone"] = "spec"
     flops_convention: Literal["avatar_single", "avatar_clone", "spec", "compressor"] | None = None
+
+    def make_launcher(self) -> Any:
+        """The trial launcher these settings name (``ray_address`` reaches the Ray launcher as ``address``)."""
+        kwargs = dict(self.launcher_args or {})
+        if self.ray_address is not None:
+            if self.launcher != "ray":
+                raise ValueError(
+                    f"search.ray_address is set but search.launcher is {self.launcher!r}, not 'ray'"
+                )
+            kwargs.setdefault("address", self.ray_address)
+        return launcher_by_name(self.launcher, **kwargs)
 
 
 def data_init_args(dm: Any) -> dict[str, Any]:
@@ -117,7 +131,7 @@ class AvatarKD(DistillationModule):
                 f"Expected search n_trials >= 3, trial_epochs >= 1, population >= 2, generations >= 1 and "
                 f"workers >= 0, got {s}"
             )
-        launcher_by_name(s.launcher, **(s.launcher_args or {}))  # a bad launcher fails at config time
+        s.make_launcher()  # a bad launcher (or Ray not installed) fails at config time
         if search_result is not None:
             load_search_result(search_result)  # a missing or bad file fails at config time
         self.target_mb = target_mb
@@ -216,9 +230,7 @@ class AvatarKD(DistillationModule):
             )
         uri, run_id = self.mlflow_target()
         s = self.search
-        runner = TrialRunner(
-            out, launcher_by_name(s.launcher, **(s.launcher_args or {})), s.workers, uri, run_id
-        )
+        runner = TrialRunner(out, s.make_launcher(), s.workers, uri, run_id)
         outcome = self.execute_search(dm, runner)
         outcome.meta["settings_hash"] = key
         outcome.meta["search_settings"] = asdict(s)

@@ -14,9 +14,10 @@ it and returns the best value of each validation metric over its epochs (or, for
 - with MLflow, each trial is a nested run under the search's run (tag ``mlflow.parentRunId``), holding the
   trial's parameters, its training curves and the result metric, FINISHED or FAILED.
 
-Launchers: ``local`` (`LocalLauncher`: one subprocess per trial, threads split over the cores). A launcher is
+Launchers: ``local`` (`LocalLauncher`: one subprocess per trial, threads split over the cores) and ``ray``
+(`kd.search.ray_launcher.RayLauncher`: one Ray task per trial, local or on a cluster). A launcher is
 anything with ``run(jobs, workers) -> iterator of TrialResult``; `launcher_by_name` resolves a registered name
-or a dotted class path (``search.launcher`` in the config), and `register_launcher` adds one (e.g. Ray).
+or a dotted class path (``search.launcher`` in the config), and `register_launcher` adds one.
 """
 
 from __future__ import annotations
@@ -252,6 +253,7 @@ class LocalLauncher:
         self.python = python
         self.module = module  # what `python -m` runs with the trial.json path (tests swap in a stand-in)
         self._procs: set[subprocess.Popen[bytes]] = set()
+        self.task_seconds: list[float] = []  # wall time of each trial process (overhead reporting)
 
     def _env(self, workers: int) -> dict[str, str]:
         import kd
@@ -266,6 +268,7 @@ class LocalLauncher:
     def _one(self, job: TrialJob, env: dict[str, str]) -> TrialResult:
         path = job.write()
         (job.directory / RESULT_FILE).unlink(missing_ok=True)
+        started = time.perf_counter()
         with (job.directory / STDERR_FILE).open("wb") as err:
             proc = subprocess.Popen(
                 [self.python, "-m", self.module, str(path)],
@@ -287,6 +290,7 @@ class LocalLauncher:
                 )
             finally:
                 self._procs.discard(proc)
+        self.task_seconds.append(time.perf_counter() - started)
         return read_result(job, rc)
 
     def run(self, jobs: Sequence[TrialJob], workers: int) -> Iterator[TrialResult]:
@@ -306,7 +310,13 @@ class LocalLauncher:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-_LAUNCHERS: dict[str, Callable[..., TrialLauncher]] = {"local": LocalLauncher}
+def _ray_launcher(**kwargs: Any) -> TrialLauncher:
+    from kd.search.ray_launcher import RayLauncher  # imports Ray only when asked for (optional extra)
+
+    return RayLauncher(**kwargs)
+
+
+_LAUNCHERS: dict[str, Callable[..., TrialLauncher]] = {"local": LocalLauncher, "ray": _ray_launcher}
 
 
 def register_launcher(name: str, factory: Callable[..., TrialLauncher]) -> None:

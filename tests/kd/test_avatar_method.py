@@ -188,7 +188,7 @@ def test_loss_is_t2_kl_with_the_task_temperature() -> None:
         ({"target_mb": 0}, "target_mb"),
         ({"temperature": -1.0}, "temperature"),
         ({"search": AvatarSearch(n_trials=2)}, "n_trials"),
-        ({"search": AvatarSearch(launcher="ray")}, "launcher 'ray'"),
+        ({"search": AvatarSearch(launcher="dask")}, "launcher 'dask'"),
         ({"search_result": "/nonexistent/search"}, "search stage"),
         ({"pooling": "max"}, "pooling"),
     ],
