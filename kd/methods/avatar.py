@@ -37,7 +37,7 @@ from kd.models.ref import FreshModel, ModelRef
 from kd.modules import plain_hparams
 from kd.search.avatar_search import plan_avatar, run_avatar_search, save_trials_csv
 from kd.search.objectives import CostModel
-from kd.search.result import RESULT_FILE, SavedSearch, load_search_result
+from kd.search.result import RESULT_FILE, SavedSearch, SearchOutcome, load_search_result
 from kd.search.trials import Trial, TrialRunner, launcher_by_name
 from kd.spec import StudentSpec
 
@@ -221,16 +221,33 @@ class AvatarKD(DistillationModule):
         if (out / RESULT_FILE).is_file():
             saved = load_search_result(out)
             if saved.summary.get("settings_hash") == key:
-                log.info("avatar search: reusing %s", saved.path)
+                log.info("%s search: reusing %s", self.method, saved.path)
                 return saved
             log.info(
-                "avatar search: %s has other settings; searching again (finished trials are reused)", out
+                "%s search: %s has other settings; searching again (finished trials are reused)",
+                self.method,
+                out,
             )
+        uri, run_id = self.mlflow_target()
+        s = self.search
+        runner = TrialRunner(out, s.make_launcher(), s.workers, uri, run_id)
+        outcome = self.execute_search(dm, runner)
+        outcome.meta["settings_hash"] = key
+        outcome.meta["search_settings"] = asdict(s)
+        out.mkdir(parents=True, exist_ok=True)
+        save_trials_csv(outcome, out)
+        path = outcome.save(out)
+        if uri and run_id:
+            import mlflow
+
+            self.log_search(mlflow.MlflowClient(uri), run_id, outcome, out)
+        return load_search_result(path)
+
+    def execute_search(self, dm: Any, runner: TrialRunner) -> SearchOutcome:
+        """Plan, trials, surrogate and NSGA-II (MORPH overrides this with its own pipeline)."""
         s = self.search
         cost_model = self.cost_model()
         plan = plan_avatar(self.task, self.target_mb, cost_model, s.n_trials, s.seed, s.genes, s.prune)
-        uri, run_id = self.mlflow_target()
-        runner = TrialRunner(out, s.make_launcher(), s.workers, uri, run_id)
         outcome, _ = run_avatar_search(
             plan,
             lambda g: self.make_trial(g, plan.space, dm),
@@ -242,25 +259,19 @@ class AvatarKD(DistillationModule):
             s.generations,
             s.seed,
         )
-        outcome.meta["settings_hash"] = key
-        outcome.meta["search_settings"] = asdict(s)
-        out.mkdir(parents=True, exist_ok=True)
-        save_trials_csv(outcome, out)
-        path = outcome.save(out)
-        if uri and run_id:
-            import mlflow
+        return outcome
 
-            client = mlflow.MlflowClient(uri)
-            outcome.log_to_mlflow(client, run_id, "search")
-            client.log_artifact(run_id, str(out / "trials.csv"), "search")
-            sur = outcome.meta["surrogate"]
-            for name in ("cv_r2", "cv_mae"):
-                if np.isfinite(sur[name]):
-                    client.log_metric(run_id, f"search/surrogate_{name}", sur[name])
-            client.log_metric(run_id, "search/n_trials_ok", outcome.meta["n_trials_ok"])
-            client.log_metric(run_id, "search/smt_seconds", plan.smt_seconds)
-            client.log_metric(run_id, "search/total_seconds", outcome.meta["total_seconds"])
-        return load_search_result(path)
+    def log_search(self, client: Any, run_id: str, outcome: SearchOutcome, out: Path) -> None:
+        """Front, trials table, surrogate scores and timings to this fit's MLflow run."""
+        outcome.log_to_mlflow(client, run_id, "search")
+        client.log_artifact(run_id, str(out / "trials.csv"), "search")
+        sur = outcome.meta.get("surrogate", {})
+        for name in ("cv_r2", "cv_mae"):
+            if name in sur and np.isfinite(sur[name]):
+                client.log_metric(run_id, f"search/surrogate_{name}", sur[name])
+        client.log_metric(run_id, "search/n_trials_ok", outcome.meta["n_trials_ok"])
+        client.log_metric(run_id, "search/smt_seconds", outcome.meta["smt_seconds"])
+        client.log_metric(run_id, "search/total_seconds", outcome.meta["total_seconds"])
 
     def search_stage(self, dm: Any, output: str | None = None) -> Path:
         """The search alone (`kd.search.stage`): run it (or reuse the same settings' result), return the JSON."""

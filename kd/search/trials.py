@@ -3,7 +3,8 @@
 A `Trial` is plain data — the student spec, its hyper-parameters, the KD module and data module (class path +
 init args, including the data slice), epochs, seed, the metric to report — so it can be written to JSON, run
 anywhere (`python -m kd.search.trials TRIAL.json`), and identified by a hash of that content. `run_trial` fits
-it and returns the best value of each validation metric over its epochs.
+it and returns the best value of each validation metric over its epochs (or, for a module with a
+``trial_metrics()`` method, the values it reports: MORPH's chosen epoch).
 
 `TrialRunner` runs a list of trials through a `TrialLauncher` with a number of parallel workers:
 
@@ -124,13 +125,19 @@ def run_trial(trial: Trial, run_id: str | None = None, tracking_uri: str | None 
         log_every_n_steps=10,
     )
     trainer.fit(model, datamodule=dm)
-    if trial.metric not in best.values:
-        raise RuntimeError(f"trial metric {trial.metric!r} was never logged; logged: {sorted(best.values)}")
+    values = dict(best.values)
+    # A module whose metrics belong together (one chosen epoch's accuracy *and* flips, MORPH) reports them
+    # itself: `trial_metrics()` overrides the per-metric best values.
+    reported = getattr(model, "trial_metrics", None)
+    if callable(reported):
+        values.update(reported())
+    if trial.metric not in values:
+        raise RuntimeError(f"trial metric {trial.metric!r} was never logged; logged: {sorted(values)}")
     return TrialResult(
         trial.trial_id,
         "ok",
-        best.values[trial.metric],
-        dict(best.values),
+        values[trial.metric],
+        values,
         time.perf_counter() - start,
         run_id=run_id,
     )

@@ -1,0 +1,147 @@
+"""MORPH evidence tables from `bench/morph_bcb.sh` runs (writes bench/results/morph_bigclonebench.md).
+
+    PYTHONPATH=. python bench/morph_report.py runs/evidence/morph_clone [--n-test 400] [--out FILE]
+
+Reads the search result (``<root>/teacher/search``) and the exported students ``<root>/<targets>/model`` (targets
+``teacher`` and, when present, ``source``), predicts the first ``--n-test`` BigCloneBench test pairs and their
+metamorphic copies (the same ``natural_rename`` variants as training, from the cache) with the teacher and each
+student, and reports accuracy, F1, flips (count and rate) with 95 % bootstrap intervals (2,000 resamples of the
+test pairs) and the paired teacher-targets − source-targets difference in flips.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kd import cost  # noqa: E402
+from kd.data.datamodules import CloneDetectionDataModule  # noqa: E402
+from kd.data.encoding import CodeEncoder  # noqa: E402
+from kd.methods.morph_data import metamorphic_split  # noqa: E402
+from kd.models.inference import predict_logits  # noqa: E402
+from kd.models.io import load_classifier, load_model_dir  # noqa: E402
+from kd.spec import StudentSpec  # noqa: E402
+
+TEACHER = ROOT.parent / "shared" / "models" / "compressor-3mb" / "clone"
+DATA = ROOT.parent / "shared" / "data" / "bigclonebench"
+
+
+def scores(pred: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    tp = int(((pred == 1) & (y == 1)).sum())
+    fp, fn = int(((pred == 1) & (y == 0)).sum()), int(((pred == 0) & (y == 1)).sum())
+    return float((pred == y).mean()), (2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+
+
+def predict(model: Any, tok: Any, length: int, examples: list[tuple[str, ...]]) -> np.ndarray:
+    return predict_logits(model, CodeEncoder(tok, length), examples, 64).argmax(-1).numpy()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--n-test", type=int, default=400)
+    parser.add_argument("--out", type=Path, default=None, help="print the tables here (default: stdout)")
+    args = parser.parse_args()
+    dm = CloneDetectionDataModule(str(DATA), max_eval_examples=args.n_test)
+    test = dm.split("test")
+    meta, stats = metamorphic_split(test, "java", ["natural_rename"], 0)
+    y = test.labels().numpy()
+    orig_ex = [test.texts(i) for i in range(len(test))]
+    meta_ex = [meta.texts(i) for i in range(len(meta))]
+
+    models: dict[str, tuple[Any, Any, int, str]] = {}
+    teacher = load_classifier(str(TEACHER), 2)
+    models["teacher (Compressor 3 MB)"] = (teacher.model.eval(), teacher.tokenizer, 400, "")
+    for targets in ("teacher", "source"):
+        directory = args.root / targets / "model"
+        if (directory / "model.pt").is_file():
+            loaded = load_model_dir(directory)
+            config = loaded.model.encoder.config
+            length = min(400, int(config.max_position_embeddings) - 2)
+            spec = StudentSpec.from_roberta_config(config)
+            models[f"MORPH student, augment_targets={targets}"] = (
+                loaded.model.eval(),
+                loaded.tokenizer,
+                length,
+                spec.name,
+            )
+
+    preds = {
+        name: (predict(m, t, n, orig_ex), predict(m, t, n, meta_ex)) for name, (m, t, n, _) in models.items()
+    }
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, len(y), (2000, len(y)))
+    lines = [
+        f"Test slice: the first {len(y)} BigCloneBench test pairs (seeded subset, `max_eval_examples`), "
+        f"{int(y.sum())} clones; metamorphic copy: natural_rename changed {stats.changed}/{stats.functions} functions.",
+        "",
+        "| model | spec | params | acc [95% CI] | F1 [95% CI] | meta acc | flips | flip rate [95% CI] |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, (p, q) in preds.items():
+        model, _, _, spec = models[name]
+        acc, f1 = scores(p, y)
+        meta_acc = float((q == y).mean())
+        flips = p != q
+        boot = np.array([[*scores(p[i], y[i]), flips[i].mean()] for i in idx])
+        lo, hi = np.percentile(boot, [2.5, 97.5], axis=0)
+        lines.append(
+            f"| {name} | {spec or 'L12-H96-A8-I64-V1000'} | {cost.actual_param_count(model):,} "
+            f"| {acc:.3f} [{lo[0]:.3f}, {hi[0]:.3f}] | {f1:.3f} [{lo[1]:.3f}, {hi[1]:.3f}] | {meta_acc:.3f} "
+            f"| {int(flips.sum())} | {flips.mean():.3f} [{lo[2]:.3f}, {hi[2]:.3f}] |"
+        )
+    names = [n for n in preds if n.startswith("MORPH")]
+    if len(names) == 2:
+        (pt, qt), (ps, qs) = preds[names[0]], preds[names[1]]
+        d = (pt != qt).astype(float) - (ps != qs).astype(float)
+        lo, hi = np.percentile([d[i].mean() for i in idx], [2.5, 97.5])
+        lines += [
+            "",
+            f"Paired flip-rate difference, teacher − source targets: {d.mean():+.3f} [95% CI {lo:+.3f}, {hi:+.3f}] "
+            f"({int((pt != qt).sum())} vs {int((ps != qs).sum())} flips on the same {len(y)} pairs).",
+        ]
+    summary = json.loads((args.root / "teacher" / "search" / "search_result.json").read_text())
+    sur = summary["surrogates"]
+    lines += [
+        "",
+        f"Search: {summary['n_trials_ok']} of {len(summary['trials'])} LHS trials finished "
+        f"({summary['n_collapsed']} collapsed to one label), {summary['algorithm']} over "
+        f"{[o[0] for o in summary['objectives']]}, {summary['n_evals']} configurations scored, "
+        f"{summary['n_front']} on the front, hypervolume {summary['hypervolume']:.3f} (of 1.464), "
+        f"search {summary['total_seconds']:.0f} s wall.",
+        f"Surrogates ({sur['n']} trials, {int(sur['accuracy']['cv_folds'])}-fold CV): accuracy R² "
+        f"{sur['accuracy']['cv_r2']:.3f}, MAE {sur['accuracy']['cv_mae']:.4f}; flips R² {sur['flips']['cv_r2']:.3f}, "
+        f"MAE {sur['flips']['cv_mae']:.2f}; flip grid choice {sur['flip_params']}.",
+        f"Chosen (closest to {summary['target_mb']} MB by size): `{summary['chosen']['spec_name']}` "
+        f"{summary['chosen']['hparams']}, formula size {summary['chosen']['size_mb']:.3f} MB, "
+        f"{summary['chosen']['gflops']:.3f} GFLOPs, predicted accuracy {summary['chosen']['objectives']['accuracy']:.3f}, "
+        f"predicted flips {summary['chosen']['objectives']['flips']:.0f}.",
+        "",
+        "| trial | spec | lr | batch | size MB | accuracy (mean orig/meta) | flips | collapsed | s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in summary["trials"]:
+        acc = "" if row["accuracy"] is None else f"{row['accuracy']:.3f}"
+        flips = "" if row["flips"] is None else f"{row['flips']:.0f} / {row['n_val']}"
+        lines.append(
+            f"| {row['trial_id']} | {row['spec']} | {row['gene.learning_rate']} | {row['gene.batch_size']} "
+            f"| {row['size_mb']:.3f} | {acc} | {flips} | {row['collapsed']} | {row['seconds']:.0f} |"
+        )
+    text = "\n".join(lines) + "\n"
+    if args.out:
+        args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
