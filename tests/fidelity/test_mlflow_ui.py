@@ -43,14 +43,10 @@ CHROMIUM_FLAGS = [
 ]
 
 pytestmark = [
+    pytest.mark.usefixtures("isolated_cache"),
     pytest.mark.slow,
     pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("METACOMPRESS_CACHE", str(tmp_path / "cache"))
 
 
 def _free_port() -> int:
