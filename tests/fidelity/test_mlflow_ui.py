@@ -25,7 +25,7 @@ import mlflow
 import pytest
 from lightning.pytorch.loggers import MLFlowLogger
 
-from tests.fidelity.test_callback import _callback, _fit, teacher_dir  # noqa: F401  (fixture)
+from tests.fidelity.test_callback import _callback, _fit
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -117,7 +117,7 @@ def _chromium(args: list[str], user_dir: Path, timeout: float = 120.0) -> str:
 
 def test_run_comparison_page_shows_fidelity_metrics(
     tmp_path: Path,
-    teacher_dir: Path,  # noqa: F811
+    teacher_dir: Path,
     mlflow_ui: tuple[str, str],
 ) -> None:
     from kd.data.demo import ensure_demo_data
