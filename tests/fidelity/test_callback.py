@@ -196,10 +196,10 @@ def test_attack_student_at_fit_end_attacks_the_final_student_and_logs_what_it_fo
             if k.startswith(f"fidelity/student_attack/{attack}/")
         }
         assert_summary(student_logged, student_outcomes)
+        assert student_logged == pytest.approx(attacks.student[attack])  # every key, icr/tcr/timing too
         for key, value in probe.followups[attack].stats.items():
             assert logged[f"fidelity/teacher_attack/{attack}/{key}"] == pytest.approx(value)
-        assert set(TIMING) <= set(student_logged)
-    assert set(TIMING) <= set(attacks.teacher["mhm"])
+    assert set(TIMING) <= set(attacks.student["mhm"]) and set(TIMING) <= set(attacks.teacher["mhm"])
 
 
 def test_disabled_or_non_distillation_module_does_nothing(

@@ -86,8 +86,13 @@ def test_real_loader_without_the_extra_names_it(monkeypatch: pytest.MonkeyPatch)
 
 def test_real_loader_hands_the_hub_name_to_datasets(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
+
+    def load_dataset(name: str) -> dict:
+        seen.append(name)
+        return CLONE_ROWS
+
     fake = types.ModuleType("datasets")
-    fake.load_dataset = lambda name: seen.append(name) or CLONE_ROWS  # type: ignore[attr-defined]
+    fake.load_dataset = load_dataset  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "datasets", fake)
     assert load_from_hub(HUB_DATASETS["clone"]) is CLONE_ROWS
     assert seen == ["google/code_x_glue_cc_clone_detection_big_clone_bench"]
