@@ -18,6 +18,7 @@ Turn it off with ``enabled: false`` (or remove its block from the config).
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import time
 from collections.abc import Sequence
@@ -40,12 +41,28 @@ from fidelity.evaluate import (
     student_probs,
 )
 from fidelity.metrics import FidelityRelations
-from fidelity.probe import ProbeConfig, ProbeSet, Teacher, build_probe, probe_summary
-from fidelity.report import fidelity_summary_text, write_report
+from fidelity.probe import (
+    ProbeConfig,
+    ProbeSet,
+    Teacher,
+    build_probe,
+    probe_skip_metrics,
+    probe_skips_json,
+    probe_summary,
+)
+from fidelity.report import (
+    NOTE_MARKER,
+    fidelity_summary_text,
+    headline_markdown,
+    relations_frame,
+    write_report,
+)
+from kd import signals
 from kd.data.encoding import CodeEncoder
 from kd.data.splits import CodeSplit
 
 log = logging.getLogger(__name__)
+NOTE_TAG = "mlflow.note.content"  # the run description MLflow's run page shows first
 
 
 class FidelityCallback(L.Callback):
@@ -66,6 +83,10 @@ class FidelityCallback(L.Callback):
         attack_student: at the end of the fit, also run the attacks directly against the student on
             the same ``n_attack`` originals (costs up to ``attack_max_queries`` student queries per
             example and attack) and log its attack metrics beside the teacher's.
+        max_chars / max_seconds_per_function: the probe's per-function budget (see
+            :class:`fidelity.probe.ProbeConfig`): longer functions are left out, and a function whose
+            transforms took that long gets no more; skips are logged as ``fidelity/probe/skipped/*`` metrics
+            and the artifact ``fidelity/probe_skips.json``.
     """
 
     def __init__(
@@ -90,6 +111,8 @@ class FidelityCallback(L.Callback):
         progress: bool = True,
         enabled: bool = True,
         attack_student: bool = False,
+        max_chars: int = 100_000,
+        max_seconds_per_function: float = 5.0,
     ) -> None:
         super().__init__()
         self.config = ProbeConfig(
@@ -100,6 +123,8 @@ class FidelityCallback(L.Callback):
             attack_candidates,
             n_attack,
             seed=seed,
+            max_chars=max_chars,
+            max_seconds=max_seconds_per_function,
         )
         FidelityRelations(tau_d=tau_d, tau_c=tau_c, tau_g=tau_g)  # validates the thresholds now
         if every_n_validations < 1:
@@ -176,11 +201,20 @@ class FidelityCallback(L.Callback):
         teacher = Teacher(model, tokenizer, fingerprint, self._max_length, predict)
         task = str(getattr(pl_module, "task"))  # noqa: B009
         self._split = dm.split(self.split)
+        signals.phase("probe")
         self.probe = build_probe(self._split, task, self.config, teacher, self.use_cache, self.progress)
         summary = probe_summary(self.probe)
+        metrics = {
+            "fidelity/probe/build_seconds": summary.pop("build_seconds"),
+            **probe_skip_metrics(self.probe),
+        }
+        summary.update(max_chars=self.config.max_chars, max_seconds_per_function=self.config.max_seconds)
         for logger in trainer.loggers:
-            logger.log_metrics({"fidelity/probe/build_seconds": summary.pop("build_seconds")}, step=0)
+            logger.log_metrics(metrics, step=0)
             logger.log_hyperparams({f"fidelity.{k}": v for k, v in summary.items()})
+            if isinstance(logger, MLFlowLogger) and self.probe.skipped:
+                text = probe_skips_json(self.probe, self.config)
+                logger.experiment.log_text(logger.run_id, text, "fidelity/probe_skips.json")
 
     # -- per checkpoint ------------------------------------------------------------------------
     def _evaluate(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -229,11 +263,19 @@ class FidelityCallback(L.Callback):
             "thresholds": self.thresholds,
         }
         with tempfile.TemporaryDirectory(prefix="fidelity-") as tmp:
-            write_report(Path(tmp), self.probe, result, meta, pd.DataFrame(self.history), self.log_examples)
+            report, pinned = Path(tmp) / "report", Path(tmp) / "dashboard.html"
+            write_report(report, self.probe, result, meta, pd.DataFrame(self.history), self.log_examples)
+            shutil.copyfile(report / "summary.html", pinned)
             for logger in loggers:
-                logger.experiment.log_artifacts(
-                    logger.run_id, tmp, f"fidelity/step_{trainer.global_step:07d}"
-                )
+                client, run_id = logger.experiment, logger.run_id
+                client.log_artifacts(run_id, str(report), f"fidelity/step_{trainer.global_step:07d}")
+                # The latest report at a fixed place, and the headline relations as the run's description.
+                client.log_artifact(run_id, str(pinned), "fidelity")
+                note = client.get_run(run_id).data.tags.get(NOTE_TAG, "")
+                if not note or note.startswith(NOTE_MARKER):  # never overwrite a description a person wrote
+                    client.set_tag(
+                        run_id, NOTE_TAG, headline_markdown(relations_frame(result), trainer.global_step)
+                    )
 
     # -- end of fit -----------------------------------------------------------------------------
     def _attack_student(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

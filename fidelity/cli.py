@@ -25,8 +25,20 @@ def build_parser(modules: Sequence[str] = tuple(COMMAND_MODULES)) -> argparse.Ar
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the subcommand; SIGINT/SIGTERM end it with one line and exit 130/143 (see :mod:`kd.signals`)."""
+    from kd import signals
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    with signals.handled():
+        signals.phase(str(args.command))
+        try:
+            return int(args.func(args))
+        except KeyboardInterrupt:
+            signum = signals.received()
+            if signum is None:
+                signum = 2  # a KeyboardInterrupt raised without our handler: Ctrl-C
+            print(signals.interrupted_line(f"python -m fidelity {args.command}"), file=sys.stderr, flush=True)
+            return signals.exit_code(signum)
 
 
 if __name__ == "__main__":  # pragma: no cover

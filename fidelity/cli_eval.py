@@ -75,6 +75,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="also run the attacks directly against the student and compare with the teacher's",
     )
     ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument(
+        "--max-chars",
+        type=int,
+        default=100_000,
+        help="probe budget: leave out examples with a longer function (counted, logged; default 100000)",
+    )
+    ev.add_argument(
+        "--max-seconds",
+        type=float,
+        default=5.0,
+        help="probe budget: transform seconds per function before its remaining transforms are skipped",
+    )
     ev.add_argument("--max-length", type=int, default=400, help="tokens per function (teacher)")
     ev.add_argument(
         "--student-max-length", type=int, help="tokens per function for the student (default: --max-length)"
@@ -138,6 +150,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
             n_candidates=args.candidates,
             n_attack=args.n_attack,
             seed=args.seed,
+            max_chars=args.max_chars,
+            max_seconds=args.max_seconds,
         )
         thresholds = Thresholds(args.tau_d, args.tau_c, args.tau_g)
         probe, result = evaluate_models(
@@ -155,8 +169,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError, OSError) as exc:
         return _error(str(exc))
     _print_evaluation(probe, result)
+    if probe.skipped:
+        counts = ", ".join(f"{n} × {reason}" for reason, n in probe.skipped.items())
+        print(
+            f"probe budget (--max-chars {args.max_chars}, --max-seconds {args.max_seconds:g}) skipped: {counts}"
+        )
     if not args.no_mlflow:
-        run_id = _log_evaluation(args, probe, result)
+        run_id = _log_evaluation(args, probe, result, config)
         print(f"MLflow run {run_id} (experiment {args.experiment})")
     return 0
 
@@ -186,10 +205,9 @@ def _print_evaluation(probe: Any, result: Any) -> None:
         )
 
 
-def _log_evaluation(args: argparse.Namespace, probe: Any, result: Any) -> str:
+def _log_evaluation(args: argparse.Namespace, probe: Any, result: Any, config: Any) -> str:
     import mlflow
 
-    from fidelity.report import write_report
     from kd.models.io import load_classifier
     from kd.modules import n_inputs_for
     from kd.tracking import artifact_location_for, default_tracking_uri, get_or_create_experiment
@@ -206,6 +224,21 @@ def _log_evaluation(args: argparse.Namespace, probe: Any, result: Any) -> str:
     }
     run = client.create_run(exp_id, tags=tags, run_name=f"evaluate-{Path(args.student).name}")
     run_id = run.info.run_id
+    try:
+        _log_to_run(client, run_id, args, probe, result, config)
+    except BaseException as exc:  # never leave the run RUNNING: Ctrl-C/SIGTERM → KILLED, an error → FAILED
+        client.set_terminated(run_id, "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
+        raise
+    client.set_terminated(run_id)
+    return str(run_id)
+
+
+def _log_to_run(
+    client: Any, run_id: str, args: argparse.Namespace, probe: Any, result: Any, config: Any
+) -> None:
+    from fidelity.probe import probe_skip_metrics, probe_skips_json
+    from fidelity.report import write_report
+
     params = {
         "data": args.data,
         "split": args.split,
@@ -219,19 +252,21 @@ def _log_evaluation(args: argparse.Namespace, probe: Any, result: Any) -> str:
         "tau_g": args.tau_g,
         "transforms": ",".join(args.transforms or ["all"]),
         "attack_student": args.attack_student,
+        "max_chars": args.max_chars,
+        "max_seconds_per_function": args.max_seconds,
     }
     for key, value in params.items():
         client.log_param(run_id, key, str(value))
-    for key, value in result.metrics().items():
+    for key, value in {**result.metrics(), **probe_skip_metrics(probe)}.items():
         client.log_metric(run_id, key, float(value), step=0)
+    if probe.skipped:
+        client.log_text(run_id, probe_skips_json(probe, config), "fidelity/probe_skips.json")
     meta = {"teacher": args.teacher, "student": args.student, "task": args.task, "data": args.data}
     with tempfile.TemporaryDirectory(prefix="fidelity-eval-") as tmp:
         write_report(Path(tmp), probe, result, meta)
         if result.attacks is not None:
             pd.DataFrame(result.attacks.rows()).to_csv(Path(tmp) / "attacks.csv", index=False)
         client.log_artifacts(run_id, tmp, "fidelity")
-    client.set_terminated(run_id)
-    return str(run_id)
 
 
 def comparison_table(runs: pd.DataFrame) -> pd.DataFrame:

@@ -10,6 +10,7 @@ student at the end of a fit (:func:`attack_summaries`), on the same originals, p
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from tokenizers import Tokenizer
@@ -45,14 +46,36 @@ Found = dict[str, tuple[str, list[int], list[Example], dict[str, float]]]
 
 
 def transform_followups(
-    originals: list[Example], language: str, config: ProbeConfig, progress: bool = True
+    originals: list[Example],
+    language: str,
+    config: ProbeConfig,
+    progress: bool = True,
+    skipped: dict[str, int] | None = None,
+    notes: list[str] | None = None,
 ) -> Found:
-    """One follow-up per (original, transform) where the transform applies to the first function."""
+    """One follow-up per (original, transform) where the transform applies to the first function.
+
+    A function whose transforms have taken ``config.max_seconds`` in all gets no further ones; each such
+    function is counted once in ``skipped["time_budget"]`` (and described in ``notes``)."""
     out: Found = {}
+    spent = [0.0] * len(originals)
+    over: set[int] = set()
     for name in tqdm(config.transform_names(language), desc="probe transforms", disable=not progress):
         source, examples = [], []
         for i, ex in enumerate(originals):
+            if i in over:
+                continue
+            start = time.perf_counter()
             result = apply_transform(ex[0], language, name, seed=config.seed)
+            spent[i] += time.perf_counter() - start
+            if spent[i] > config.max_seconds:
+                over.add(i)
+                if skipped is not None:
+                    skipped["time_budget"] = skipped.get("time_budget", 0) + 1
+                if notes is not None and len(notes) < 20:
+                    notes.append(
+                        f"time_budget: probe example {i} ({len(ex[0])} chars, {spent[i]:.1f}s at {name})"
+                    )
             if result.status == "ok" and result.code is not None:
                 source.append(i)
                 examples.append((result.code, *ex[1:]))

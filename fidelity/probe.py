@@ -18,6 +18,7 @@ attack configuration, seed and teacher fingerprint.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import time
@@ -57,6 +58,8 @@ __all__ = [
     "attack_summaries",
     "build_probe",
     "probe_key",
+    "probe_skip_metrics",
+    "probe_skips_json",
     "probe_summary",
     "teacher_attack_stats",
     "transform_followups",
@@ -72,6 +75,11 @@ class ProbeConfig:
 
     Attacks cost ``max_queries`` teacher queries per attacked example, far more than a transform, so
     they run on the first ``n_attack`` probe examples only (all of them when ``n_attack >= n_probe``).
+
+    Budget per function, so no single input can stall probe building: a sampled example with a function
+    longer than ``max_chars`` characters is left out of the probe (and of the attacks' name pool), and a
+    function whose transforms have taken ``max_seconds`` in all gets no further transform follow-ups. Both are
+    counted in :attr:`ProbeSet.skipped` (``too_large``, ``time_budget``) and logged.
     """
 
     n_probe: int = 200
@@ -82,12 +90,16 @@ class ProbeConfig:
     n_attack: int = 50
     pool_functions: int = 500
     seed: int = 0
+    max_chars: int = 100_000
+    max_seconds: float = 5.0
 
     def __post_init__(self) -> None:
-        for name in ("n_probe", "max_queries", "n_candidates", "n_attack", "pool_functions"):
+        for name in ("n_probe", "max_queries", "n_candidates", "n_attack", "pool_functions", "max_chars"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"Expected `{name}` a positive integer, got {value!r}")
+        if not isinstance(self.max_seconds, int | float) or not self.max_seconds > 0:
+            raise ValueError(f"Expected `max_seconds` a positive number, got {self.max_seconds!r}")
         unknown = [a for a in self.attacks if a not in ATTACKS]
         if unknown:
             raise ValueError(f"Unknown attack(s) {unknown}; expected some of {', '.join(ATTACKS)}")
@@ -138,6 +150,9 @@ class ProbeSet:
     followups: dict[str, FollowUpSet]
     key: str = ""
     build_seconds: float = 0.0
+    #: functions left out by the per-function budget: reason -> count, and the first few, for the log
+    skipped: dict[str, int] = field(default_factory=dict)
+    skipped_examples: list[str] = field(default_factory=list)
 
     def all_examples(self) -> list[Example]:
         """Originals, then every follow-up set in order: the layout of one batched scoring pass."""
@@ -222,14 +237,26 @@ def build_probe(
             return cached
     start = time.perf_counter()
     sample = split.subset(config.n_probe, config.seed)
-    originals = [sample.texts(i) for i in range(len(sample))]
-    labels = sample.labels()
-    found = transform_followups(originals, language, config, progress)
+    skipped: dict[str, int] = {}
+    notes: list[str] = []
+    keep = []
+    for i in range(len(sample)):
+        longest = max(len(t) for t in sample.texts(i))
+        if longest <= config.max_chars:
+            keep.append(i)
+            continue
+        skipped["too_large"] = skipped.get("too_large", 0) + 1
+        if len(notes) < 20:
+            notes.append(f"too_large: {sample.name} {'/'.join(sample.items[i][0])} ({longest} chars)")
+    originals = [sample.texts(i) for i in keep]
+    labels = sample.labels()[keep]
+    found = transform_followups(originals, language, config, progress, skipped, notes)
     pool_texts = attack_pool_texts(split, config)
     found.update(
         attack_followups(originals, labels.tolist(), language, config, teacher, pool_texts, progress)
     )
-    probe = ProbeSet(task, language, originals, labels, torch.empty(0), {}, key)
+    probe = ProbeSet(task, language, originals, labels, torch.empty(0), {}, key, skipped=skipped)
+    probe.skipped_examples = notes
     followups = [
         FollowUpSet(name, kind, src, exs, torch.empty(0), stats)
         for name, (kind, src, exs, stats) in found.items()
@@ -248,6 +275,14 @@ def build_probe(
         sum(len(fu.examples) for fu in followups),
         probe.build_seconds,
     )
+    if skipped:
+        log.warning(
+            "fidelity probe: per-function budget (max_chars %d, max_seconds %g) skipped %s; first: %s",
+            config.max_chars,
+            config.max_seconds,
+            ", ".join(f"{n} × {r}" for r, n in skipped.items()),
+            "; ".join(notes[:3]),
+        )
     return probe
 
 
@@ -260,10 +295,25 @@ def probe_summary(probe: ProbeSet) -> dict[str, Any]:
     }
 
 
+def probe_skip_metrics(probe: ProbeSet) -> dict[str, float]:
+    """``fidelity/probe/skipped/total`` and ``…/<reason>``: functions the per-function budget left out."""
+    return {
+        "fidelity/probe/skipped/total": float(sum(probe.skipped.values())),
+        **{f"fidelity/probe/skipped/{reason}": float(n) for reason, n in probe.skipped.items()},
+    }
+
+
+def probe_skips_json(probe: ProbeSet, config: ProbeConfig) -> str:
+    """The ``fidelity/probe_skips.json`` artifact: the budget, counts per reason and the first offenders."""
+    budget = {"max_chars": config.max_chars, "max_seconds": config.max_seconds}
+    return json.dumps({"budget": budget, "counts": probe.skipped, "first": probe.skipped_examples}, indent=2)
+
+
 def attack_pool_texts(split: CodeSplit, config: ProbeConfig) -> list[str]:
     """Functions whose identifiers are the attacks' substitute names: the same for the teacher (probe
     building) and the student (:func:`fidelity.evaluate.compare_attacks`), so their attacks compare."""
-    return list(split.functions.values())[: config.pool_functions]
+    small = (code for code in split.functions.values() if len(code) <= config.max_chars)
+    return list(itertools.islice(small, config.pool_functions))
 
 
 def teacher_attack_stats(probe: ProbeSet) -> dict[str, dict[str, float]]:

@@ -6,6 +6,7 @@ global state, no display needed, safe inside a training process.
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -152,18 +153,79 @@ def summary_markdown(frame: pd.DataFrame, meta: Mapping[str, object], result: Fi
     return "\n".join(lines)
 
 
+#: The relations a reader sees first (the ``all`` row, pooled over every follow-up).
+HEADLINE_RELATIONS = (
+    "n_pairs",
+    "agreement_violation",
+    "distribution_violation",
+    "confidence_violation",
+    "flip_rate_student",
+    "flip_rate_teacher",
+    "robustness_drop_student",
+    "robustness_drop_teacher",
+    "robustness_drop_relative",
+)
+
+
+def headline_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The ``all`` row's headline relations (``fidelity/all/*``) as a one-row table."""
+    if ALL not in frame.index:
+        return frame.iloc[0:0]
+    return frame.loc[[ALL], [c for c in HEADLINE_RELATIONS if c in frame.columns]]
+
+
+def _data_uri(figure: Path | str) -> str:
+    """A PNG figure as a ``data:`` URI: the page needs no sibling files (MLflow's artifact viewer shows one
+    file at a time, so relative links there are broken images)."""
+    path = Path(figure)
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
 def summary_html(
-    frame: pd.DataFrame, meta: Mapping[str, object], result: FidelityResult, figures: Sequence[str] = ()
+    frame: pd.DataFrame,
+    meta: Mapping[str, object],
+    result: FidelityResult,
+    figures: Sequence[Path | str] = (),
 ) -> str:
+    """One self-contained page: the headline (``all``) relations first, then metadata, figures (embedded as
+    base64 ``data:`` URIs) and the per-follow-up table."""
     items = "".join(f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>" for k, v in meta.items())
     originals = ", ".join(f"{k} = {v:.4f}" for k, v in result.originals.items())
-    imgs = "".join(f'<p><img src="{html.escape(f)}" alt="{html.escape(f)}"></p>' for f in figures)
+    imgs = "".join(f'<p><img src="{_data_uri(f)}" alt="{html.escape(Path(f).name)}"></p>' for f in figures)
+    fmt = lambda v: f"{v:.4f}"  # noqa: E731
+    headline = headline_frame(frame)
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>Fidelity report</title></head><body>"
-        f"<h1>Fidelity report</h1><ul>{items}<li><b>originals</b>: {originals}</li></ul>"
-        f"<h2>Relations per follow-up</h2>{frame.to_html(float_format=lambda v: f'{v:.4f}')}{imgs}"
+        f"<h1>Fidelity report</h1>"
+        f"<h2>Headline: all follow-ups (fidelity/all/*)</h2>{headline.to_html(float_format=fmt)}"
+        f"<ul>{items}<li><b>originals</b>: {originals}</li></ul>{imgs}"
+        f"<h2>Relations per follow-up</h2>{frame.to_html(float_format=fmt)}"
         f"</body></html>"
     )
+
+
+def headline_markdown(frame: pd.DataFrame, step: int | None = None) -> str:
+    """The run description (MLflow's ``mlflow.note.content``, shown first on the run page): the headline
+    relations of the latest evaluation, and where the rest is."""
+    where = f" at step {step}" if step is not None else ""
+    table = headline_frame(frame).T.rename(columns={ALL: "value"}).astype(object)
+    table.index.name = "relation"
+    if "n_pairs" in table.index:
+        table.loc["n_pairs", "value"] = int(table.loc["n_pairs", "value"])
+    return "\n".join(
+        [
+            f"{NOTE_MARKER}{where}**",
+            "",
+            markdown_table(table),
+            "",
+            "Charts: `fidelity/all/*` under *Model metrics*; per follow-up: `fidelity/<follow-up>/*`. "
+            "Latest report: artifact `fidelity/dashboard.html`; each evaluation: `fidelity/step_*/summary.html`.",
+        ]
+    )
+
+
+#: How the description written by :func:`headline_markdown` starts (so it is replaced, never a person's).
+NOTE_MARKER = "**Fidelity (all follow-ups)"
 
 
 def write_report(
@@ -189,7 +251,7 @@ def write_report(
     paths.append(directory / "summary.md")
     paths[-1].write_text(summary_markdown(frame, meta, result))
     paths.append(directory / "summary.html")
-    paths[-1].write_text(summary_html(frame, meta, result, [f.name for f in figures]))
+    paths[-1].write_text(summary_html(frame, meta, result, figures))
     return paths
 
 
@@ -197,6 +259,8 @@ __all__ = [
     "ALL",
     "divergent_examples",
     "fidelity_summary_text",
+    "headline_frame",
+    "headline_markdown",
     "markdown_table",
     "relations_frame",
     "summary_html",

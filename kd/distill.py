@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from kd import signals
 from kd.data.encoding import CodeEncoder
 from kd.models.classifier import CodeClassifier
 from kd.models.inference import predict_logits
@@ -82,19 +83,26 @@ class DistillationModule(ClassifierModule):
         return self._teacher[0], self._teacher_tokenizer
 
     def teacher_predict(
-        self, examples: list[tuple[str, ...]], max_length: int, desc: str = "teacher"
+        self,
+        examples: list[tuple[str, ...]],
+        max_length: int,
+        desc: str = "teacher",
+        encoder: CodeEncoder | None = None,
     ) -> torch.Tensor:
+        """Teacher logits of ``examples``; ``encoder`` (the teacher's tokenizer at ``max_length``) may come
+        with its token cache already filled."""
         model, tok = self.teacher()
         self.teacher_forward_passes += len({t for ex in examples for t in ex})
-        return predict_logits(
-            model, CodeEncoder(tok, max_length), examples, self.teacher_batch_size, progress=True, desc=desc
-        )
+        enc = encoder if encoder is not None else CodeEncoder(tok, max_length)
+        return predict_logits(model, enc, examples, self.teacher_batch_size, progress=True, desc=desc)
 
     def cached_teacher_logits(self, split_name: str) -> torch.Tensor:
         dm = self._datamodule()
         split = dm.split(split_name)
+        signals.phase("teacher-cache")
         _, tok = self.teacher()
-        enc = CodeEncoder(tok, dm.max_length)
+        # the datamodule's encoder for this tokenizer: a student sharing the teacher's vocabulary reuses its ids
+        enc = dm.encoder_for(tok) if hasattr(dm, "encoder_for") else CodeEncoder(tok, dm.max_length)
         key = f"{model_fingerprint(self.teacher_ref)}-{split.fingerprint()}-{enc.fingerprint()}"
         path = cache_dir("teacher_outputs") / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.pt"
         if path.is_file():
@@ -102,8 +110,10 @@ class DistillationModule(ClassifierModule):
             if logits.shape[0] == len(split):
                 log.info("teacher outputs: cache hit %s", path)
                 return logits
+        if hasattr(dm, "pretokenize"):
+            dm.pretokenize(enc, split)  # through the on-disk token cache
         examples = [split.texts(i) for i in range(len(split))]
-        logits = self.teacher_predict(examples, dm.max_length, desc=f"teacher on {split_name}")
+        logits = self.teacher_predict(examples, dm.max_length, desc=f"teacher on {split_name}", encoder=enc)
         tmp = path.with_suffix(".tmp")
         torch.save(logits, tmp)
         tmp.replace(path)  # atomic: an interrupted run never leaves a truncated cache file
@@ -139,9 +149,16 @@ class DistillationModule(ClassifierModule):
             return
         self.teacher_logits = self.cached_teacher_logits(self.train_split)
 
+    def batch_teacher_logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The cached teacher logits of the batch's examples (moved to the batch's device once per fit)."""
+        if self.teacher_logits is None:
+            raise RuntimeError("teacher logits are computed in on_fit_start; training_step ran before it")
+        if self.teacher_logits.device != batch["index"].device:  # once per fit: no per-step host round trip
+            self.teacher_logits = self.teacher_logits.to(batch["index"].device)
+        return self.teacher_logits[batch["index"]]
+
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        assert self.teacher_logits is not None
-        t_logits = self.teacher_logits[batch["index"].cpu()].to(self.device)
+        t_logits = self.batch_teacher_logits(batch)
         s_logits = self(batch["input_ids"], batch["attention_mask"])
         loss = self.distill_loss(s_logits, t_logits, batch["labels"])
         n = len(batch["labels"])

@@ -154,15 +154,21 @@ class ClassifierModule(L.LightningModule):
         return self(batch["input_ids"], batch["attention_mask"]).softmax(-1)
 
     # -- optimisation ----------------------------------------------------------------------------
+    def extra_named_parameters(self) -> list[tuple[str, torch.nn.Parameter]]:
+        """Trainable parameters outside ``self.model`` that the optimiser must also update (a feature-KD
+        projection); none by default. They are not exported with the model."""
+        return []
+
     def configure_optimizers(self) -> Any:
         model = self.built_model()
         decay: list[torch.nn.Parameter] = []
         no_decay: list[torch.nn.Parameter] = []
-        for name, p in model.named_parameters():
+        for name, p in [*model.named_parameters(), *self.extra_named_parameters()]:
             (no_decay if p.ndim < 2 or "LayerNorm" in name else decay).append(p)
         opt = torch.optim.AdamW(
             [{"params": decay, "weight_decay": self.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
             lr=self.lr,
+            fused=fused_supported(decay + no_decay) or None,  # one kernel, not a Python loop over tensors
         )
         total = max(1, int(self.trainer.estimated_stepping_batches))
         sched = get_linear_schedule_with_warmup(opt, int(self.warmup_ratio * total), total)
@@ -262,6 +268,18 @@ def plain_hparams(values: dict[str, Any]) -> dict[str, Any]:
         return v
 
     return {k: conv(v) for k, v in values.items() if k not in ("self", "__class__")}
+
+
+def fused_supported(params: list[torch.nn.Parameter]) -> bool:
+    """Whether ``torch.optim.AdamW(fused=True)`` takes these parameters: floating point, on CPU or CUDA.
+
+    On CPU, PyTorch's default AdamW loops over the tensors in Python; the fused step was faster in
+    ``bench/ab_distill_step.py`` (bench/results/distill_throughput.md), though the optimiser is a small share of a
+    distillation step. Other devices keep PyTorch's default (foreach where it has one)."""
+    return bool(params) and all(
+        p.device.type in ("cpu", "cuda") and p.dtype in (torch.float32, torch.float16, torch.bfloat16)
+        for p in params
+    )
 
 
 def cache_dir(kind: str) -> Path:

@@ -7,8 +7,11 @@ logger's ``tracking_uri`` point it at a server instead.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,10 @@ from lightning.pytorch.loggers import MLFlowLogger
 
 log = logging.getLogger(__name__)
 RUN_ID_KEY = "mlflow_run_id"
+#: MLflow 3's experiment-kind tag (the key and value its UI sets from the experiment's "type" selector):
+#: with it an experiment opens on the training-runs table instead of the GenAI traces overview.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
 
 
 def default_tracking_uri(root: str | Path = "mlruns") -> str:
@@ -53,7 +60,8 @@ def get_or_create_experiment(client: Any, name: str, artifact_location: str | No
     """The id of experiment ``name``, created if missing — safe when several processes start at once.
 
     Two fits (or two ranks, or two search trials) that find no experiment both try to create it; the loser's
-    ``RESOURCE_ALREADY_EXISTS`` is answered by reading the winner's id instead of failing the fit.
+    ``RESOURCE_ALREADY_EXISTS`` is answered by reading the winner's id instead of failing the fit. A new
+    experiment is tagged as a model-training one (:data:`EXPERIMENT_KIND_TAG`), so the UI opens on its runs.
     """
     from mlflow.exceptions import MlflowException
 
@@ -61,7 +69,11 @@ def get_or_create_experiment(client: Any, name: str, artifact_location: str | No
     if found is not None and found.lifecycle_stage != "deleted":
         return str(found.experiment_id)
     try:
-        return str(client.create_experiment(name=name, artifact_location=artifact_location))
+        return str(
+            client.create_experiment(
+                name=name, artifact_location=artifact_location, tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}
+            )
+        )
     except MlflowException as exc:
         found = client.get_experiment_by_name(name)
         if found is None:
@@ -98,6 +110,7 @@ class KDMLFlowLogger(MLFlowLogger):
         )
         self._last_step: dict[str, int] | None = None
         self._resumed = run_id is not None
+        _LIVE_LOGGERS.add(self)
 
     @property
     def experiment(self) -> Any:
@@ -135,6 +148,76 @@ class KDMLFlowLogger(MLFlowLogger):
         super().log_metrics(metrics, step)
 
 
+_LIVE_LOGGERS: weakref.WeakSet[KDMLFlowLogger] = weakref.WeakSet()
+
+
+def end_started_runs(status: str = "KILLED") -> list[str]:
+    """Mark the run of every :class:`KDMLFlowLogger` of this process that has started one as ``status``.
+
+    Used when a command stops on a signal: Lightning has finalised the run as FAILED (or not at all, when
+    the signal came before the fit), and this records what happened. A logger that never started a run
+    starts none here. Returns the run ids marked."""
+    marked = []
+    for logger in list(_LIVE_LOGGERS):
+        run_id = getattr(logger, "_run_id", None)
+        if run_id is None:
+            continue
+        try:
+            logger._mlflow_client.set_terminated(run_id, status)
+            marked.append(str(run_id))
+        except Exception as exc:  # the store may be gone; the exit code still tells what happened
+            log.warning("could not mark MLflow run %s as %s: %s", run_id, status, exc)
+    return marked
+
+
+def _metric_slug(reason: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", reason.lower()).strip("_") or "other"
+
+
+class DataSkipsCallback(L.Callback):
+    """Logs the datamodule's skipped-record counts (``on_error: skip``) to the run, whenever they change.
+
+    Metrics ``data/skipped/total`` and ``data/skipped/<reason>`` (reason in lower case, ``_`` for anything
+    else), and the artifact ``data/skips.json`` (counts and the first offenders, file:line). Splits load
+    lazily, so the counts are checked at the start of training, after each validation, at the end of fit or
+    test, and when a run is interrupted."""
+
+    def __init__(self) -> None:
+        self._logged: dict[str, int] | None = None
+
+    def _log(self, trainer: L.Trainer) -> None:
+        skips = getattr(getattr(trainer, "datamodule", None), "skips", None)
+        counts = getattr(skips, "counts", None)
+        if counts is None or not trainer.is_global_zero or counts == self._logged:
+            return
+        counts = dict(counts)
+        metrics = {"data/skipped/total": float(sum(counts.values()))}
+        metrics.update({f"data/skipped/{_metric_slug(r)}": float(n) for r, n in counts.items()})
+        report = {"counts": counts, "first": dict(getattr(skips, "examples", {}))}
+        for logger in trainer.loggers:
+            if isinstance(logger, MLFlowLogger):
+                logger.log_metrics(metrics, step=trainer.global_step)
+                logger.experiment.log_text(logger.run_id, json.dumps(report, indent=2), "data/skips.json")
+        self._logged = counts
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._log(trainer)
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._log(trainer)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._log(trainer)
+
+    def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._log(trainer)
+
+    def on_exception(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
+    ) -> None:
+        self._log(trainer)
+
+
 class RunInfoCallback(L.Callback):
     """Sets the ``kd.*`` tags from the module and stores the MLflow run id in every checkpoint."""
 
@@ -161,12 +244,18 @@ class RunInfoCallback(L.Callback):
     ) -> None:
         # No checkpoint is written here: a mid-batch loop state does not resume exactly. The last regular
         # checkpoint (``save_last``) is the resume point; steps replayed after it are not logged twice.
-        if trainer.state.fn == "fit":
-            log.warning(
-                "fit interrupted at step %d (%s); resume with --ckpt_path last",
-                trainer.global_step,
-                type(exception).__name__,
-            )
+        if trainer.state.fn != "fit":
+            return
+        last = getattr(trainer.checkpoint_callback, "last_model_path", "") or ""
+        saved = any(
+            Path(p).is_file()
+            for p in (last, getattr(trainer.checkpoint_callback, "best_model_path", ""))
+            if p
+        )
+        hint = "resume with --ckpt_path last" if saved else "no checkpoint was written yet, nothing to resume"
+        log.warning(
+            "fit interrupted at step %d (%s); %s", trainer.global_step, type(exception).__name__, hint
+        )
 
     def on_save_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict) -> None:
         for logger in trainer.loggers:

@@ -14,6 +14,7 @@ import lightning as L
 from tokenizers import Tokenizer
 from torch.utils.data import DataLoader
 
+from kd import signals
 from kd.data.encoding import CodeEncoder
 from kd.data.formats import (
     DataError,
@@ -27,6 +28,7 @@ from kd.data.formats import (
     require_file,
 )
 from kd.data.splits import BucketBatchSampler, CodeSplit, Collator, IndexDataset
+from kd.data.token_cache import prime_for_split, split_texts
 
 log = logging.getLogger(__name__)
 SplitName = Literal["train", "distill", "val", "test"]
@@ -50,6 +52,7 @@ class CodeDataModule(L.LightningDataModule):
         max_eval_examples: int | None = None,
         bucket_by_length: bool = True,
         seed: int = 0,
+        cache_tokens: bool = True,
     ) -> None:
         super().__init__()
         if batch_size < 1 or eval_batch_size < 1:
@@ -64,6 +67,7 @@ class CodeDataModule(L.LightningDataModule):
         self.max_eval_examples = max_eval_examples
         self.bucket_by_length = bucket_by_length
         self.seed = seed
+        self.cache_tokens = cache_tokens  # token ids of each split stored under $METACOMPRESS_CACHE/tokens
         self.skips = SkipReport()
         self._splits: dict[str, CodeSplit] = {}
         self._encoders: dict[str, CodeEncoder] = {}
@@ -80,6 +84,7 @@ class CodeDataModule(L.LightningDataModule):
 
     def split(self, name: SplitName) -> CodeSplit:
         if name not in self._splits:
+            signals.phase("data")
             if not self.resolved_dir().is_dir():
                 raise DataError(f"data_dir not found: {self.data_dir}")
             split = self._load_split(name)
@@ -109,7 +114,7 @@ class CodeDataModule(L.LightningDataModule):
         dataset = IndexDataset(split)
         if self.bucket_by_length:
             # Encode every distinct function once up front: lengths for bucketing, cache for batches.
-            encoder.encode_many([split.functions[f] for f in split.function_ids()])
+            self.pretokenize(encoder, split)
             lengths = [max(len(encoder.encode(t)) for t in split.texts(i)) for i in range(len(split))]
             replicas, rank = self._replicas()
             sampler = BucketBatchSampler(
@@ -131,6 +136,14 @@ class CodeDataModule(L.LightningDataModule):
         return DataLoader(
             dataset, batch_size=bs, shuffle=shuffle, collate_fn=collate, num_workers=self.num_workers
         )
+
+    def pretokenize(self, encoder: CodeEncoder, split: CodeSplit) -> None:
+        """Fill ``encoder``'s cache with every distinct function of ``split``: from the on-disk token cache
+        (:mod:`kd.data.token_cache`, reused across epochs, fits and trials) when ``cache_tokens``."""
+        if self.cache_tokens:
+            prime_for_split(encoder, split)
+        else:
+            encoder.encode_many(split_texts(split))
 
     def _replicas(self) -> tuple[int, int]:
         """(world size, global rank) of the trainer's data-parallel strategy; (1, 0) outside one.
@@ -263,7 +276,7 @@ class DefectDataModule(CodeDataModule):
         fname = self._files()[name]
         path = self.data_dir / fname
         if fname.endswith(".jsonl"):
-            rows = read_jsonl(path, ("func", "target"), self.on_error, self.skips)
+            rows = read_jsonl(path, ("func", "target"), self.on_error, self.skips, text_key="func")
             funcs = {f"{name}:{i}": r["func"] for i, r in enumerate(rows)}
             items: list[tuple[tuple[str, ...], int]] = [
                 ((f"{name}:{i}",), check_label(r["target"], f"{path} record {i + 1}"))

@@ -110,6 +110,11 @@ class CodeEncoder:
                 self._cache[text] = self.specials.single(ids[:keep])
         return [self._cache[t] for t in texts]
 
+    def prime(self, texts: Sequence[str], ids: Sequence[list[int]]) -> None:
+        """Seed the cache with ``ids`` that an encoder of this :meth:`fingerprint` computed for ``texts``
+        (:mod:`kd.data.token_cache` reads them from disk)."""
+        self._cache.update(zip(texts, ids, strict=True))
+
     def encode(self, text: str) -> list[int]:
         return self.encode_many([text])[0]
 

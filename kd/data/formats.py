@@ -1,14 +1,16 @@
 """Readers for the dataset formats users already have (CodeXGLUE BigCloneBench, Devign).
 
 Every reader validates as it goes and raises :class:`DataError` naming the file, the line and
-the offending value, or — when asked with ``on_error="skip"`` — counts and logs the skips.
+the offending value, or — when asked with ``on_error="skip"`` — counts and logs the skips. Nothing is
+changed silently: a line that is not valid UTF-8 is bad input ("invalid UTF-8"), never decoded with
+replacement characters, and a function whose code is empty or blank is bad input too ("empty code").
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -62,29 +64,48 @@ class _BadLine:
     reason: str
 
 
+def _decoded_lines(path: Path) -> Iterator[tuple[int, str | _BadLine]]:
+    """(line number, text) of every line, decoded strictly: an undecodable line is a :class:`_BadLine`."""
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                yield lineno, raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = raw[exc.start : exc.start + 4]
+                yield (
+                    lineno,
+                    _BadLine("invalid UTF-8", f"invalid UTF-8 at byte {exc.start} of the line ({bad!r})"),
+                )
+
+
 def read_jsonl(
-    path: Path, required: Iterable[str], on_error: OnError = "raise", skips: SkipReport | None = None
+    path: Path,
+    required: Iterable[str],
+    on_error: OnError = "raise",
+    skips: SkipReport | None = None,
+    text_key: str | None = None,
 ) -> list[dict]:
-    """Read a jsonl file; every record must be an object with the ``required`` keys."""
+    """Read a jsonl file; every record must be an object with the ``required`` keys.
+
+    With ``text_key``, that field must be a string holding some non-whitespace code."""
     require_file(path, "jsonl file")
     required = tuple(required)
     records: list[dict] = []
-    with path.open("r", encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            checked = _check_record(line, required)
-            if isinstance(checked, _BadLine):
-                if on_error == "raise":
-                    raise DataError(f"{where}: {checked.reason}")
-                (skips or SkipReport()).add(checked.category, where)
-                continue
-            records.append(checked)
+    for lineno, line in _decoded_lines(path):
+        if isinstance(line, str) and not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        checked = line if isinstance(line, _BadLine) else _check_record(line, required, text_key)
+        if isinstance(checked, _BadLine):
+            if on_error == "raise":
+                raise DataError(f"{where}: {checked.reason}")
+            (skips or SkipReport()).add(checked.category, where)
+            continue
+        records.append(checked)
     return records
 
 
-def _check_record(line: str, required: tuple[str, ...]) -> dict | _BadLine:
+def _check_record(line: str, required: tuple[str, ...], text_key: str | None = None) -> dict | _BadLine:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -95,6 +116,12 @@ def _check_record(line: str, required: tuple[str, ...]) -> dict | _BadLine:
     missing = [k for k in required if k not in obj]
     if missing:
         return _BadLine("missing key", f"missing key: {', '.join(missing)}")
+    if text_key is not None:
+        code = obj.get(text_key)
+        if not isinstance(code, str):
+            return _BadLine("non-string code", f"{text_key!r} is {type(code).__name__}, not a string")
+        if not code.strip():
+            return _BadLine("empty code", f"{text_key!r} is empty" + (" (whitespace only)" if code else ""))
     return obj
 
 
@@ -107,11 +134,8 @@ def read_functions(
 ) -> dict[str, dict]:
     """``functions.jsonl`` → {str(idx): record}. Duplicate ids are an error (first offender named)."""
     out: dict[str, dict] = {}
-    for rec in read_jsonl(path, (id_key, text_key), on_error, skips):
+    for rec in read_jsonl(path, (id_key, text_key), on_error, skips, text_key=text_key):
         key = str(rec[id_key])
-        if not isinstance(rec[text_key], str):
-            _fail_or_skip(on_error, skips, "non-string code", f"{path} idx {key}")
-            continue
         if key in out:
             _fail_or_skip(on_error, skips, "duplicate idx", f"{path} idx {key}")
             continue
@@ -135,17 +159,16 @@ def _read_lines(
     good: list[_T] = []
     bad: list[str] = []
     local = skips if skips is not None else SkipReport()
-    with path.open("r", encoding="utf-8", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            parsed = parse(line)
-            if isinstance(parsed, _BadLine):
-                where = f"{path}:{lineno}"
-                bad.append(f"{where}: {parsed.reason}")
-                local.add(parsed.category, where)
-                continue
-            good.append(parsed)
+    for lineno, line in _decoded_lines(path):
+        if isinstance(line, str) and not line.strip():
+            continue
+        parsed = line if isinstance(line, _BadLine) else parse(line)
+        if isinstance(parsed, _BadLine):
+            where = f"{path}:{lineno}"
+            bad.append(f"{where}: {parsed.reason}")
+            local.add(parsed.category, where)
+            continue
+        good.append(parsed)
     if bad and on_error == "raise":
         raise DataError(f"{len(bad)} bad line(s) in {path}; first: " + " | ".join(bad[:_MAX_SHOWN]))
     return good

@@ -86,10 +86,31 @@ class CodeClassifier(nn.Module):
         inputs leave them out (all zeros, the encoder's default)."""
         extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
         out = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
+        return self.pool(out, attention_mask)
+
+    def pool(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """One layer's token states (N, L, h) → (N, h): the first token, or the masked mean (``pooling``)."""
         if self.pooling == "cls":
-            return out[:, 0, :]
-        mask = attention_mask.unsqueeze(-1).to(out.dtype)  # (N, L, 1)
-        return (out * mask).sum(1) / mask.sum(1).clamp_min(1.0)
+            return hidden[:, 0, :]
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (N, L, 1)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp_min(1.0)
+
+    def forward_with_hidden(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        """Logits (B, C) and every layer's token states for feature distillation.
+
+        The states are the encoder's ``hidden_states``: index 0 the embedding output, index k the output of
+        layer k, each (N, L, h). The logits are exactly :meth:`forward`'s (from ``last_hidden_state``)."""
+        extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+        out = self.encoder(
+            input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True, **extra
+        )
+        logits = self.classify(self.pool(out.last_hidden_state, attention_mask))
+        return logits, tuple(out.hidden_states)
 
     def classify(self, vectors: torch.Tensor) -> torch.Tensor:
         """(B·n_inputs, h) → (B, C); pairs are concatenated per example."""

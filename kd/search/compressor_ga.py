@@ -47,7 +47,7 @@ from pymoo.operators.mutation.nom import NoMutation
 from pymoo.operators.sampling.rnd import IntegerRandomSampling
 from pymoo.operators.selection.rnd import RandomSelection
 
-from kd.cost import flops, gflops, param_count, size_mb
+from kd.cost import flops, gflops, param_count_expr, size_mb
 from kd.search.engine import SpaceRepair
 from kd.search.engine import search as engine_search
 from kd.search.objectives import CostModel, compressor_objective
@@ -250,7 +250,9 @@ def exhaustive_compressor(
         arch.update({g.field: g.value_for_field(j) for g, j in zip(head, combo, strict=True)})
         arch[tail[0].field], arch[tail[1].field] = grid_a, grid_b
         ns: Any = SimpleNamespace(**arch)
-        fit = flops(ns, seq_len) / 1e9 - np.abs(param_count(ns, seq_len) * 4 / 1e6 - target_mb)
+        positions = ns.max_position_embeddings if seq_len is None else seq_len
+        params = param_count_expr(ns, positions)  # vectorised: `param_count` casts to one int
+        fit = flops(ns, seq_len) / 1e9 - np.abs(params * 4 / 1e6 - target_mb)
         fit = np.where(ns.hidden_size % ns.num_attention_heads == 0, fit, -np.inf)
         k = np.unravel_index(int(np.argmax(fit)), fit.shape)
         if fit[k] > best_fit:

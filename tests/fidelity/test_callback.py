@@ -140,8 +140,9 @@ def test_metrics_and_report_artifacts_reach_mlflow_at_each_checkpoint(
     history = client.get_metric_history(run_id, "fidelity/all/agreement_violation")
     assert [m.step for m in history] == [1, 3]  # logged at the global step of each validation
     assert "fidelity/rename_local_variables/js_distance" in client.get_run(run_id).data.metrics
-    steps = sorted(a.path for a in client.list_artifacts(run_id, "fidelity"))
-    assert steps == ["fidelity/step_0000002", "fidelity/step_0000004"]
+    listed = sorted(a.path for a in client.list_artifacts(run_id, "fidelity"))
+    assert listed == ["fidelity/dashboard.html", "fidelity/step_0000002", "fidelity/step_0000004"]
+    steps = listed[1:]  # dashboard.html: the latest report, pinned (see tests/fidelity/test_probe_budget.py)
     files = {Path(a.path).name for a in client.list_artifacts(run_id, steps[-1])}
     assert {
         "divergent.csv",

@@ -72,9 +72,12 @@ def mlflow_ui(tmp_path: Path) -> Iterator[tuple[str, str]]:
         "127.0.0.1",
         "--port",
         str(port),
+        "--workers",
+        "1",
     ]
     server = subprocess.Popen(
         cmd,
+        env=dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"),  # no GenAI job-runner pool
         stdout=subprocess.DEVNULL,
         stderr=open(tmp_path / "ui.log", "w"),  # noqa: SIM115
         start_new_session=True,

@@ -183,5 +183,5 @@ def test_launcher_registry() -> None:
     assert isinstance(launcher_by_name("kd.search.trials.LocalLauncher", timeout_s=5), LocalLauncher)
     register_launcher("mine", LocalLauncher)
     assert isinstance(launcher_by_name("mine"), LocalLauncher)
-    with pytest.raises(ValueError, match="'ray'.*local"):
-        launcher_by_name("ray")
+    with pytest.raises(ValueError, match="'dask'.*local"):
+        launcher_by_name("dask")

@@ -53,7 +53,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         "1",
     ]
     log = (root / "server.log").open("w")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    # MLflow 3's server also starts a GenAI job runner with a pool of worker processes; nothing here uses it.
+    env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=root, env=env)
     uri = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -228,8 +230,10 @@ def test_experiment_created_by_another_process_meanwhile_is_reused(tmp_path: Pat
             self.lookups += 1
             return None if self.lookups == 1 else client.get_experiment_by_name(name)
 
-        def create_experiment(self, name: str, artifact_location: str | None) -> str:
-            return client.create_experiment(name, artifact_location=artifact_location)
+        def create_experiment(
+            self, name: str, artifact_location: str | None, tags: dict[str, str] | None = None
+        ) -> str:
+            return client.create_experiment(name, artifact_location=artifact_location, tags=tags)
 
     stale = Stale()
     assert get_or_create_experiment(stale, "shared", None) == winner
@@ -238,3 +242,9 @@ def test_experiment_created_by_another_process_meanwhile_is_reused(tmp_path: Pat
         get_or_create_experiment(client, "fresh", None)
         == client.get_experiment_by_name("fresh").experiment_id
     )
+    # Created by the framework: MLflow 3's UI opens it on the training-runs table (the tag key and value its
+    # own experiment-type selector writes, read from mlflow/server/js); an existing experiment is left as is.
+    assert client.get_experiment_by_name("fresh").tags == {
+        "mlflow.experimentKind": "custom_model_development"
+    }
+    assert "mlflow.experimentKind" not in client.get_experiment_by_name("shared").tags

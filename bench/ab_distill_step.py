@@ -1,0 +1,147 @@
+"""A/B of the per-step speed options on the same real batches, interleaved in one process.
+
+The bench student (L4-H64-A4-I128, teacher's tokenizer) on length-bucketed BigCloneBench distillation batches
+(batch 16 pairs, max length 400): forward + backward with the whole (2B, L) batch vs the length-grouped forward
+(:meth:`CodeClassifier.forward_length_grouped`), and one AdamW step with PyTorch's default (per-tensor loop on
+CPU), ``foreach=True`` and ``fused=True``. Each repetition runs every variant once on the same batches, in
+alternating order; the table gives the median and range of the seconds and the padded share of encoded positions.
+
+    python bench/ab_distill_step.py --batches 2 --reps 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_distill import DATA, ROOT, STUDENT, TEACHER  # noqa: E402
+
+sys.path.insert(0, str(ROOT))
+from tokenizers import Tokenizer  # noqa: E402
+
+from kd.data.datamodules import CloneDetectionDataModule  # noqa: E402
+from kd.losses import kd_kl_loss  # noqa: E402
+from kd.models.classifier import CodeClassifier  # noqa: E402
+from kd.models.io import from_config  # noqa: E402
+
+
+def length_groups(sorted_lengths: list[int], max_padding: float = 0.1, max_groups: int = 8) -> list[int]:
+    """Boundaries ``[0, b1, …, n]`` of the fewest equal-sized groups (at most ``max_groups``) of the ascending
+    ``sorted_lengths`` whose padding to each group's longest row is at most ``max_padding`` of the positions."""
+    n, real = len(sorted_lengths), sum(sorted_lengths)
+    groups = 1
+    while True:
+        bounds = [n * g // groups for g in range(groups + 1)]
+        padded = sum((bounds[g + 1] - bounds[g]) * sorted_lengths[bounds[g + 1] - 1] for g in range(groups))
+        if groups >= min(max_groups, n) or (padded and 1 - real / padded <= max_padding):
+            return bounds
+        groups += 1
+
+
+def forward_length_grouped(
+    self: CodeClassifier,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    max_padding: float = 0.1,
+    max_groups: int = 8,
+) -> torch.Tensor:
+    """:meth:`forward` with the rows encoded in groups of similar length, each cut to its own longest row.
+
+    A pair batch is (2B, L) at the longest of 2B functions, but the two functions of a pair differ in length,
+    so a length-bucketed pair batch still pads ~20 % of its tokens (BigCloneBench, 400 tokens). Rows are
+    encoded independently (attention never crosses rows, padded keys are masked), so encoding them sorted by
+    length in up to ``max_groups`` groups gives each row the same vector up to float rounding, with padding
+    under ``max_padding`` where that many groups suffice. Tried in the CPU training step and removed: measured
+    here, it made the step slower despite the padding it saves (bench/results/distill_throughput.md).
+    """
+    if input_ids.shape[0] == 0:
+        return self(input_ids, attention_mask)
+    lengths = attention_mask.sum(1)
+    order = torch.argsort(lengths, stable=True)
+    sorted_lengths = lengths[order].tolist()
+    n = len(sorted_lengths)
+    bounds = length_groups(sorted_lengths, max_padding, max_groups)
+    groups = len(bounds) - 1
+    if groups == 1:
+        width = max(sorted_lengths[-1], 1)
+        return self(input_ids[:, :width], attention_mask[:, :width])
+    vectors = torch.empty(n, self.hidden_size, dtype=torch.float32, device=input_ids.device)
+    for g in range(groups):
+        rows = order[bounds[g] : bounds[g + 1]]
+        width = max(sorted_lengths[bounds[g + 1] - 1], 1)
+        vec = self.embed(input_ids[rows, :width], attention_mask[rows, :width])
+        vectors = vectors.index_copy(0, rows, vec.to(vectors.dtype))
+    return self.classify(vectors)
+
+
+def padding(batches: list[dict[str, torch.Tensor]], grouped: bool) -> float:
+    real = total = 0
+    for b in batches:
+        lengths = sorted(b["attention_mask"].sum(1).tolist())
+        real += sum(lengths)
+        if grouped:
+            bounds = length_groups(lengths)
+            total += sum(
+                (bounds[g + 1] - bounds[g]) * lengths[bounds[g + 1] - 1] for g in range(len(bounds) - 1)
+            )
+        else:
+            total += len(lengths) * lengths[-1]
+    return 1 - real / total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--batches", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=3)
+    args = ap.parse_args()
+    tok = Tokenizer.from_file(str(TEACHER / "tokenizer.json"))
+    dm = CloneDetectionDataModule(str(DATA), batch_size=16, max_train_examples=256, cache_tokens=False)
+    batches = [b for _, b in zip(range(args.batches), dm.loader("distill", tok, shuffle=True), strict=False)]
+    torch.manual_seed(0)
+    student = from_config(STUDENT.to_roberta_config(), 2, tok)
+    target = torch.randn(len(batches[0]["labels"]), 2)
+    times: dict[str, list[float]] = {}
+    loads = []
+    for rep in range(args.reps):
+        loads.append(os.getloadavg()[0])
+        order = ["whole batch", "length-grouped"] if rep % 2 == 0 else ["length-grouped", "whole batch"]
+        for name in order:
+            start = time.perf_counter()
+            for b in batches:
+                ids, mask = b["input_ids"], b["attention_mask"]
+                logits = (
+                    forward_length_grouped(student, ids, mask)
+                    if name == "length-grouped"
+                    else student(ids, mask)
+                )
+                kd_kl_loss(logits, target[: len(logits)], 1.0).backward()
+            times.setdefault(f"forward + backward, {name}", []).append(
+                (time.perf_counter() - start) / len(batches)
+            )
+        kinds = [("default", {}), ("foreach", {"foreach": True}), ("fused", {"fused": True})]
+        for name, kw in kinds if rep % 2 == 0 else kinds[::-1]:
+            opt = torch.optim.AdamW(student.parameters(), lr=1e-4, **kw)  # type: ignore[arg-type]
+            opt.step()  # state initialised outside the clock
+            start = time.perf_counter()
+            for _ in range(10):
+                opt.step()
+            times.setdefault(f"AdamW step, {name}", []).append((time.perf_counter() - start) / 10)
+    print(
+        f"\n{args.batches} batches of 16 pairs, {args.reps} interleaved repetitions, {torch.get_num_threads()} torch "
+        f"threads; load average {statistics.median(loads):.1f} (range {min(loads):.1f}–{max(loads):.1f}); padding "
+        f"{100 * padding(batches, False):.1f} % whole batch, {100 * padding(batches, True):.1f} % length-grouped\n"
+    )
+    print("| variant | seconds per batch / step, median (range) |\n|---|---|")
+    for name, values in times.items():
+        print(f"| {name} | {statistics.median(values):.3f} ({min(values):.3f}–{max(values):.3f}) |")
+
+
+if __name__ == "__main__":
+    main()
