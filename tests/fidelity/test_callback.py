@@ -89,10 +89,11 @@ class _ProbeTeacherCalls:
             examples: list[tuple[str, ...]],
             max_length: int,
             desc: str = "teacher",
+            encoder: Any = None,
         ) -> torch.Tensor:
             if desc == "teacher on probe":
                 self.calls.append(len(examples))
-            return original(module, examples, max_length, desc)
+            return original(module, examples, max_length, desc, encoder)
 
         monkeypatch.setattr(DistillationModule, "teacher_predict", counting)
 
