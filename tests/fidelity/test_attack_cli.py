@@ -18,10 +18,7 @@ from kd.models.inference import predict_logits
 from kd.models.io import load_model_dir, save_model_dir
 from tests.kd.helpers import tiny_model
 
-
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("METACOMPRESS_CACHE", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 
 def test_attack_writes_adversarial_examples_and_summary(

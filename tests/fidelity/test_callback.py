@@ -14,37 +14,19 @@ from lightning.pytorch.loggers import MLFlowLogger
 
 from fidelity.callback import FidelityCallback
 from kd.data.datamodules import CloneDetectionDataModule
-from kd.data.demo import ensure_demo_data
 from kd.distill import DistillationModule
 from kd.methods.vanilla import HintonKD
-from kd.models.io import save_model_dir
 from kd.models.ref import FreshModel, ModelRef
 from kd.spec import StudentSpec
 from kd.teacher import TeacherFineTune
-from tests.fidelity.attack_reference import TIMING, direct_summaries, outcomes
-from tests.kd.helpers import tiny_model
+from tests.fidelity.attack_checks import TIMING, AttackSpy, assert_summary, check_attacked
 
 TRANSFORMS = ["rename_local_variables", "insert_dead_code", "for_to_while"]
 STUDENT = StudentSpec(
     vocab_size=300, num_hidden_layers=1, hidden_size=16, num_attention_heads=2, intermediate_size=32
 )
 
-
-@pytest.fixture(scope="module")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return ensure_demo_data(tmp_path_factory.mktemp("demo"))
-
-
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("METACOMPRESS_CACHE", str(tmp_path / "cache"))
-
-
-@pytest.fixture
-def teacher_dir(tmp_path: Path) -> Path:
-    torch.manual_seed(0)
-    model, tok = tiny_model(n_inputs=2)
-    return save_model_dir(model, tok, tmp_path / "teacher")
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 
 def _datamodule(demo_root: Path) -> CloneDetectionDataModule:
@@ -107,10 +89,11 @@ class _ProbeTeacherCalls:
             examples: list[tuple[str, ...]],
             max_length: int,
             desc: str = "teacher",
+            encoder: Any = None,
         ) -> torch.Tensor:
             if desc == "teacher on probe":
                 self.calls.append(len(examples))
-            return original(module, examples, max_length, desc)
+            return original(module, examples, max_length, desc, encoder)
 
         monkeypatch.setattr(DistillationModule, "teacher_predict", counting)
 
@@ -176,9 +159,10 @@ def test_metrics_and_report_artifacts_reach_mlflow_at_each_checkpoint(
     assert "agreement_violation" in summary and "insert_dead_code" in summary
 
 
-def test_attack_student_at_fit_end_logs_the_same_metrics_as_running_the_attacks_directly(
-    tmp_path: Path, demo_root: Path, teacher_dir: Path
+def test_attack_student_at_fit_end_attacks_the_final_student_and_logs_what_it_found(
+    tmp_path: Path, demo_root: Path, teacher_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    spy = AttackSpy(monkeypatch)
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     logger = MLFlowLogger(
         experiment_name="fid", tracking_uri=uri, artifact_location=(tmp_path / "art").as_uri()
@@ -191,23 +175,33 @@ def test_attack_student_at_fit_end_logs_the_same_metrics_as_running_the_attacks_
     assert trainer.global_step == 4  # stopped by max_steps; the attack ran on the final student
     probe, attacks = callback.probe, callback.attacks
     assert probe is not None and attacks is not None and set(attacks.student) == {"mhm", "wir_random"}
-    split = _datamodule(demo_root).split("val")
-    labels = probe.labels.tolist()
-    student = direct_summaries(
-        module.model, module.tokenizer, 64, probe.originals, labels, split, "java", callback.config
-    )
     assert logger.run_id is not None
     logged = mlflow.MlflowClient(uri).get_run(logger.run_id).data.metrics
+    student = module.model
     for attack in ("mhm", "wir_random"):
-        assert student[attack]["n"] == 6.0
-        assert outcomes(attacks.student[attack]) == outcomes(student[attack])
-        for key, value in attacks.student[attack].items():
-            assert logged[f"fidelity/student_attack/{attack}/{key}"] == pytest.approx(value)
-        assert logged[f"fidelity/student_attack/{attack}/seconds"] > 0
-        # The teacher side is what the probe stored when it attacked the teacher.
+        # The first n_attack probe originals, attacked once each on the student as it is after the fit
+        # (check_attacked re-runs this model) and once on the teacher when the probe was built.
+        on_student = spy.of(student, attack)
+        on_teacher = [r for r in spy.records if r.model is not student and r.result.attack == attack]
+        for records in (on_student, on_teacher):
+            assert [(tuple(r.result.original), r.result.label) for r in records] == list(
+                zip(probe.originals[:6], probe.labels[:6].tolist(), strict=True)
+            )
+        assert all(r.config.max_queries == 6 and r.config.n_candidates == 3 for r in spy.records)
+        student_outcomes = [check_attacked(r, "java") for r in on_student]
+        assert_summary(attacks.student[attack], student_outcomes)
+        assert_summary(probe.followups[attack].stats, [check_attacked(r, "java") for r in on_teacher])
+        # What reaches MLflow is what was found: the student's summary and the probe's teacher side.
+        student_logged = {
+            k.rsplit("/", 1)[1]: v
+            for k, v in logged.items()
+            if k.startswith(f"fidelity/student_attack/{attack}/")
+        }
+        assert_summary(student_logged, student_outcomes)
+        assert student_logged == pytest.approx(attacks.student[attack])  # every key, icr/tcr/timing too
         for key, value in probe.followups[attack].stats.items():
             assert logged[f"fidelity/teacher_attack/{attack}/{key}"] == pytest.approx(value)
-    assert set(TIMING) <= set(attacks.teacher["mhm"])
+    assert set(TIMING) <= set(attacks.student["mhm"]) and set(TIMING) <= set(attacks.teacher["mhm"])
 
 
 def test_disabled_or_non_distillation_module_does_nothing(

@@ -25,7 +25,7 @@ import mlflow
 import pytest
 from lightning.pytorch.loggers import MLFlowLogger
 
-from tests.fidelity.test_callback import _callback, _fit, teacher_dir  # noqa: F401  (fixture)
+from tests.fidelity.test_callback import _callback, _fit
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -43,14 +43,10 @@ CHROMIUM_FLAGS = [
 ]
 
 pytestmark = [
+    pytest.mark.usefixtures("isolated_cache"),
     pytest.mark.slow,
     pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium)"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("METACOMPRESS_CACHE", str(tmp_path / "cache"))
 
 
 def _free_port() -> int:
@@ -124,7 +120,7 @@ def _chromium(args: list[str], user_dir: Path, timeout: float = 120.0) -> str:
 
 def test_run_comparison_page_shows_fidelity_metrics(
     tmp_path: Path,
-    teacher_dir: Path,  # noqa: F811
+    teacher_dir: Path,
     mlflow_ui: tuple[str, str],
 ) -> None:
     from kd.data.demo import ensure_demo_data

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 import torch
 
-from fidelity.attacks import summarize
 from fidelity.evaluate import ALL, Thresholds, fidelity_relations
 from fidelity.probe import (
     FollowUpSet,
@@ -20,23 +20,14 @@ from fidelity.probe import (
 )
 from fidelity.transforms import identifiers
 from kd.data.datamodules import CloneDetectionDataModule, DefectDataModule
-from kd.data.demo import ensure_demo_data
 from kd.data.encoding import CodeEncoder
 from kd.models.inference import predict_logits
-from tests.fidelity.attack_reference import direct_results, outcomes
+from tests.fidelity.attack_checks import AttackSpy, assert_summary, check_attacked, rename_of, without_timing
 from tests.kd.helpers import tiny_model
 
 TRANSFORMS = ("rename_local_variables", "insert_dead_code", "switch_to_if")
 
-
-@pytest.fixture(scope="module")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return ensure_demo_data(tmp_path_factory.mktemp("demo"))
-
-
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("METACOMPRESS_CACHE", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 
 class CountingTeacher:
@@ -153,24 +144,72 @@ def test_relations_per_followup_and_pooled_match_hand_computed_values(tmp_path: 
     assert ProbeSet.load(tmp_path / "bad.json") is None
 
 
-def test_probe_attack_followups_are_the_attacks_run_directly_with_the_caching_predictor(
-    demo_root: Path,
+def test_probe_attack_followups_are_renames_scored_by_the_teacher_and_reproducible(
+    demo_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     split = DefectDataModule(str(demo_root / "devign")).split("val")
     teacher = CountingTeacher(1)
+    spy = AttackSpy(monkeypatch)
     config = ProbeConfig(n_probe=6, transforms=(), attacks=("mhm", "alert"), max_queries=8, n_candidates=3)
     probe = build_probe(split, "vulnerability", config, teacher.handle(), use_cache=False, progress=False)
-    labels = probe.labels.tolist()
-    direct = direct_results(teacher.model, teacher.tokenizer, 64, probe.originals, labels, split, "c", config)
     assert teacher_attack_stats(probe).keys() == {"mhm", "alert"}
-    assert all(probe.followups[name].examples for name in direct)  # something to compare
-    for name, results in direct.items():
-        fu = probe.followups[name]
-        changed = [
-            (i, r.adversarial) for i, r in enumerate(results) if r.adversarial not in (None, r.original)
+    labels = probe.labels.tolist()
+    for name in ("mhm", "alert"):
+        records = spy.of(teacher.model, name)
+        # Each of the first n_attack (here all 6) originals attacked once, against its gold label.
+        assert [(r.result.original, r.result.label) for r in records] == [
+            (ex[0], y) for ex, y in zip(probe.originals, labels, strict=True)
         ]
-        assert fu.kind == "attack" and [(i, (adv,)) for i, adv in changed] == list(
-            zip(fu.source, fu.examples, strict=True)
-        )
-        assert outcomes(fu.stats) == outcomes(summarize(results))
+        outcomes = [check_attacked(r, "c") for r in records]
+        fu = probe.followups[name]
+        assert fu.kind == "attack" and fu.examples  # something was tried and kept
+        # The follow-ups are exactly the adversarial variants that differ from their original.
+        changed = [(i, (r.result.adversarial,)) for i, r in enumerate(records) if r.result.adversarial]
+        assert changed == list(zip(fu.source, fu.examples, strict=True))
+        assert all(probe.originals[i] != ex for i, ex in changed)
+        assert_summary(fu.stats, outcomes)
         assert teacher_attack_stats(probe)[name] == fu.stats
+    # Same seed, same data: the attacks find the same variants with the same outcomes.
+    first = [dataclasses.replace(r.result, seconds=0.0) for r in spy.records]
+    spy.records.clear()
+    again = build_probe(split, "vulnerability", config, teacher.handle(), use_cache=False, progress=False)
+    assert [dataclasses.replace(r.result, seconds=0.0) for r in spy.records] == first
+    for name in ("mhm", "alert"):
+        assert again.followups[name].examples == probe.followups[name].examples
+        assert without_timing(again.followups[name].stats) == without_timing(probe.followups[name].stats)
+
+
+def test_attacks_on_a_teacher_that_ignores_its_input_never_succeed_and_spend_the_budget(
+    demo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hand-worked: logits (0, 2) whatever the code, so class 1 always; nothing can flip it."""
+    split = DefectDataModule(str(demo_root / "devign")).split("val")
+    teacher = CountingTeacher(1)
+    out = teacher.model.classifier.out_proj
+    with torch.no_grad():
+        out.weight.zero_()
+        out.bias.copy_(torch.tensor([0.0, 2.0]))
+    spy = AttackSpy(monkeypatch)
+    config = ProbeConfig(n_probe=8, transforms=(), attacks=("mhm",), max_queries=7, n_candidates=3)
+    probe = build_probe(split, "vulnerability", config, teacher.handle(), use_cache=False, progress=False)
+    labels = probe.labels.tolist()
+    ones = [i for i, y in enumerate(labels) if y == 1]
+    assert 0 < len(ones) < len(labels)  # both kinds of example are in the probe
+    records = spy.of(teacher.model, "mhm")
+    # Label 0: misclassified, one query (the original), nothing tried. Label 1: attacked, never flipped,
+    # so MHM queries until the budget is gone: 7 queries, and its best variant is still a follow-up.
+    assert [r.result.queries for r in records] == [7 if y == 1 else 1 for y in labels]
+    assert [r.result.status for r in records] == ["failed" if y == 1 else "misclassified" for y in labels]
+    assert [r.counted for r in records] == [r.result.queries for r in records]
+    fu = probe.followups["mhm"]
+    assert fu.source == ones
+    for i, (code,) in zip(fu.source, fu.examples, strict=True):
+        assert rename_of(probe.originals[i][0], code, "c")  # a non-empty pure rename
+    stats = fu.stats
+    assert (stats["n"], stats["n_attacked"], stats["n_success"], stats["asr"]) == (8, len(ones), 0, 0.0)
+    assert stats["avg_queries"] == 7.0
+    # A budget of one query is spent on the original: no variant, no follow-up.
+    spy.records.clear()
+    one = ProbeConfig(n_probe=8, transforms=(), attacks=("mhm",), max_queries=1, n_candidates=3)
+    probe = build_probe(split, "vulnerability", one, teacher.handle(), use_cache=False, progress=False)
+    assert [r.result.queries for r in spy.records] == [1] * 8 and probe.followups["mhm"].examples == []

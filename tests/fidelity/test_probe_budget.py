@@ -15,16 +15,14 @@ from fidelity.probe import ProbeConfig, build_probe
 from fidelity.report import NOTE_MARKER
 from kd.data.datamodules import CloneDetectionDataModule
 from kd.data.splits import CodeSplit
-from tests.fidelity.test_callback import _callback, _fit, teacher_dir  # noqa: F401  (fixture)
-from tests.fidelity.test_probe import CountingTeacher, demo_root  # noqa: F401  (fixture)
+from tests.fidelity.test_callback import _callback, _fit
+from tests.fidelity.test_probe import CountingTeacher
 
 #: 5 MB of Java: 250,000 compound assignments in one method (the issue's hostile input).
 HUGE = "void huge() {\n  int total = 0;\n" + "  total += 1234567;\n" * 250_000 + "}\n"
 
 
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("METACOMPRESS_CACHE", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 
 def _with_huge(split: CodeSplit, n: int) -> CodeSplit:
@@ -35,7 +33,7 @@ def _with_huge(split: CodeSplit, n: int) -> CodeSplit:
 
 
 def test_five_megabyte_function_is_skipped_within_budget(
-    demo_root: Path,  # noqa: F811
+    demo_root: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     assert len(HUGE) > 5_000_000  # 5 MB of characters, one byte each (ASCII)
@@ -60,7 +58,7 @@ def test_five_megabyte_function_is_skipped_within_budget(
     assert "too_large" in caplog.text and "max_chars 100000" in caplog.text
 
 
-def test_time_budget_stops_transforms_of_a_slow_function(demo_root: Path) -> None:  # noqa: F811
+def test_time_budget_stops_transforms_of_a_slow_function(demo_root: Path) -> None:
     split = CloneDetectionDataModule(str(demo_root / "bigclonebench")).split("val")
     names = ("rename_local_variables", "insert_dead_code")
     config = ProbeConfig(n_probe=5, transforms=names, attacks=(), max_seconds=1e-9)
@@ -77,8 +75,8 @@ def test_time_budget_stops_transforms_of_a_slow_function(demo_root: Path) -> Non
 
 def test_fit_logs_probe_skips_to_mlflow(
     tmp_path: Path,
-    demo_root: Path,  # noqa: F811
-    teacher_dir: Path,  # noqa: F811
+    demo_root: Path,
+    teacher_dir: Path,
 ) -> None:
     # The demo functions are a few hundred characters: a 250-character cap leaves some of them out.
     uri = f"sqlite:///{tmp_path}/mlflow.db"

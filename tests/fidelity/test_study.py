@@ -24,10 +24,7 @@ from kd.data.demo import ensure_demo_data
 from kd.models.io import save_model_dir
 from tests.kd.helpers import tiny_model
 
-
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("METACOMPRESS_CACHE", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 
 @pytest.fixture(scope="module")

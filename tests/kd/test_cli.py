@@ -11,23 +11,13 @@ import pytest
 import torch
 
 from kd.cli import KDCLI, find_last_checkpoint
-from kd.data.demo import ensure_demo_data
-from kd.models.io import load_model_dir, save_model_dir
+from kd.models.io import load_model_dir
 from tests.conftest import SHARED, needs_shared
-from tests.kd.helpers import tiny_fit_args, tiny_model
+from tests.kd.helpers import tiny_fit_args
 
 CONFIGS = sorted(Path(__file__).resolve().parents[2].glob("lightning_configs/**/*.yaml"))
 
-
-@pytest.fixture(scope="module")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return ensure_demo_data(tmp_path_factory.mktemp("demo"))
-
-
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("METACOMPRESS_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(p.parents[1])))
@@ -49,13 +39,6 @@ def test_wrong_key_fails_at_parse_time_naming_it(tmp_path: Path, capsys: pytest.
     with pytest.raises(SystemExit):
         KDCLI(args=["fit", "--config", str(cfg), "--model.init_args.temperature", "hot"])
     assert "temperature" in capsys.readouterr().err
-
-
-@pytest.fixture
-def teacher_dir(tmp_path: Path) -> Path:
-    torch.manual_seed(0)
-    model, tok = tiny_model(n_inputs=2)
-    return save_model_dir(model, tok, tmp_path / "teacher")
 
 
 def test_fit_logs_everything_to_mlflow_and_checkpoints_student_only(

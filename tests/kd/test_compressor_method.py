@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -248,6 +249,20 @@ def test_loss_matches_the_reference_formula(temperature: float, alpha: float) ->
     assert torch.allclose(compressor_loss(s, t, y, temperature, alpha), expected, atol=1e-6)
     assert compressor_loss(t, t, y, temperature) == pytest.approx(0.0, abs=1e-6)
     assert torch.allclose(F.cross_entropy(s, y), ce)
+
+
+def test_loss_on_hand_worked_logits() -> None:
+    # Teacher logits (ln 3, 0) give p_t = (3/4, 1/4); student logits (0, 0) give p_s = (1/2, 1/2).
+    teacher, student, y = torch.tensor([[math.log(3.0), 0.0]]), torch.zeros(1, 2), torch.tensor([0])
+    # T = 1, alpha = 0: KL(p_t ‖ p_s) = 3/4 ln(3/2) + 1/4 ln(1/2) = 0.130812…
+    assert compressor_loss(student, teacher, y, 1.0, 0.0).item() == pytest.approx(0.1308120359, abs=1e-6)
+    # T = 2: p_t = (√3, 1) / (1 + √3) = (0.633975, 0.366025), p_s still uniform, KL = 0.0363408; times
+    # T² = 4, plus alpha = 0.5 times the cross-entropy of the student on y = 0, ln 2: 0.4919367.
+    module = CompressorKD(ModelRef("t"), temperature=2.0, alpha=0.5)
+    assert module.distill_loss(student, teacher, y).item() == pytest.approx(0.4919367218, abs=1e-6)
+    # A batch is averaged: the same row twice costs the same.
+    double = compressor_loss(student.repeat(2, 1), teacher.repeat(2, 1), y.repeat(2), 2.0, 0.5)
+    assert double.item() == pytest.approx(0.4919367218, abs=1e-6)
 
 
 @needs_shared

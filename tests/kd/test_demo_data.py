@@ -25,11 +25,6 @@ from kd.data.demo_java import FAMILIES, JAVA_IMPORTS
 from kd.data.demo_layout import Layout, fill, pick_names, render, split_lines
 
 
-@pytest.fixture(scope="module")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return ensure_demo_data(tmp_path_factory.mktemp("demo"))
-
-
 def read_functions(folder: Path) -> list[dict]:
     return [json.loads(line) for line in (folder / "functions.jsonl").read_text().splitlines()]
 

@@ -28,7 +28,6 @@ from transformers import (
 )
 
 from kd.data.datamodules import CloneDetectionDataModule
-from kd.data.demo import ensure_demo_data
 from kd.data.encoding import CodeEncoder
 from kd.methods.vanilla import HintonKD
 from kd.models.io import load_classifier, load_model_dir
@@ -171,11 +170,6 @@ def family_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         (d / "tokenizer_config.json").write_text(json.dumps(fam.roles))
         out[name] = d
     return out
-
-
-@pytest.fixture(scope="module")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return ensure_demo_data(tmp_path_factory.mktemp("demo"))
 
 
 def _content(tok: Tokenizer, text: str) -> list[int]:

@@ -12,9 +12,8 @@ import torch
 from kd.cli import KDCLI
 from kd.compress.unstructured import linear_sparsity
 from kd.cost import actual_param_count
-from kd.data.demo import ensure_demo_data
-from kd.models.io import load_classifier, load_model_dir, save_model_dir
-from tests.kd.helpers import tiny_fit_args, tiny_model
+from kd.models.io import load_classifier, load_model_dir
+from tests.kd.helpers import tiny_fit_args
 
 CALLBACK = [
     "--trainer.callbacks+=fidelity.callback.FidelityCallback",
@@ -24,23 +23,7 @@ CALLBACK = [
     "--trainer.callbacks.progress=false",
 ]
 
-
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("METACOMPRESS_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-
-
-@pytest.fixture(scope="module")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return ensure_demo_data(tmp_path_factory.mktemp("demo"))
-
-
-@pytest.fixture
-def teacher_dir(tmp_path: Path) -> Path:
-    torch.manual_seed(0)
-    model, tok = tiny_model(n_inputs=2)
-    return save_model_dir(model, tok, tmp_path / "teacher")
+pytestmark = pytest.mark.usefixtures("isolated_cache")
 
 
 def test_structured_prune_and_fine_tune_fit_exports_a_smaller_loadable_model(

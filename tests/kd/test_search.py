@@ -109,11 +109,14 @@ def test_fitness_definition() -> None:
     # parameters, i.e. 2.25258444 GFLOPs and 3.06164 MB, 0.06164 MB from a 3 MB target.
     assert compressor_fitness(PAPER_3MB, 3.0) == pytest.approx(2.25258444 - 0.06164, abs=1e-9)
     assert compressor_fitness(PAPER_3MB, 3.1) == pytest.approx(2.25258444 - 0.03836, abs=1e-9)
-    # At s = 100 (hand-computed the same way): 765,410 − 414·96 params, FLOPs 100 × per-token terms.
-    assert compressor_fitness(PAPER_3MB, 3.0, seq_len=100) == pytest.approx(
-        gflops(PAPER_3MB, 100) - abs(size_mb(PAPER_3MB, 100) - 3.0)
-    )
-    assert size_mb(PAPER_3MB, 100) == pytest.approx((765_410 - 414 * 96) * 4 / 1e6)
+    # At s = 100, by hand from the papers' per-token terms (h 96, I 64, A 8, V 1000, L 12): attention
+    # 6h² + 3h + 4hs + 10sA + 2h² + 11h + 5 = 121,477, FFN 4hI + 9I + 5h = 25,632, embeddings
+    # 2hV + 2h(s + 2) + 11h = 212,640, classifier 2h² + 15h = 19,872, so 100 × (12 × 147,109 + 232,512)
+    # = 199,782,000 FLOPs; 414 fewer positions drop 414·96 parameters: 725,666 × 4 B = 2.902664 MB,
+    # 0.097336 MB from the target.
+    assert gflops(PAPER_3MB, 100) == pytest.approx(0.199782, abs=1e-12)
+    assert size_mb(PAPER_3MB, 100) == pytest.approx(2.902664, abs=1e-12)
+    assert compressor_fitness(PAPER_3MB, 3.0, seq_len=100) == pytest.approx(0.199782 - 0.097336, abs=1e-9)
 
 
 # Regression pin for the engine refactor: (target, seed, bounds, population, generations, restarts) → the spec,

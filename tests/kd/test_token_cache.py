@@ -31,9 +31,11 @@ class CountingEncoder(CodeEncoder):
         return super()._content(texts)
 
 
+pytestmark = pytest.mark.usefixtures("isolated_cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("METACOMPRESS_CACHE", str(tmp_path / "cache"))
+def _reset_count() -> None:
     CountingEncoder.tokenised = 0
 
 
