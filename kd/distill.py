@@ -41,6 +41,14 @@ def model_fingerprint(ref: ModelRef) -> str:
     return h.hexdigest()[:20]
 
 
+def check_kd_options(temperature: float | None, alpha: float | None = None) -> None:
+    """Validate the options every logit-KD method shares (None = "the method's default", not checked)."""
+    if temperature is not None and temperature <= 0:
+        raise ValueError(f"Expected `temperature` > 0, got {temperature}")
+    if alpha is not None and not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"Expected `alpha` in [0, 1], got {alpha}")
+
+
 class DistillationModule(ClassifierModule):
     """Base for KD methods: subclasses implement :meth:`distill_loss`.
 

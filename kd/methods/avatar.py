@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from lightning.pytorch.loggers import MLFlowLogger
 
-from kd.distill import DistillationModule
+from kd.distill import DistillationModule, check_kd_options
 from kd.losses import kd_kl_loss
 from kd.models.classifier import check_head
 from kd.models.ref import FreshModel, ModelRef
@@ -121,8 +121,7 @@ class AvatarKD(DistillationModule):
         )
         if not target_mb > 0:
             raise ValueError(f"Expected `target_mb` > 0, got {target_mb}")
-        if temperature is not None and temperature <= 0:
-            raise ValueError(f"Expected `temperature` > 0, got {temperature}")
+        check_kd_options(temperature)
         check_head(pooling, pair_features)
         self.search = search or AvatarSearch()
         s = self.search

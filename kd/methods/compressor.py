@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from lightning.pytorch.loggers import MLFlowLogger
 
-from kd.distill import DistillationModule
+from kd.distill import DistillationModule, check_kd_options
 from kd.losses import kd_kl_loss
 from kd.models.classifier import check_head
 from kd.models.ref import FreshModel, ModelRef
@@ -130,8 +130,7 @@ class CompressorKD(DistillationModule):
         # Restricted once here, so a bad gene name or bound fails at config time, not after setup.
         bounds = self.search.bounds
         self.search_space = COMPRESSOR_SPACE.restrict(bounds) if bounds else COMPRESSOR_SPACE
-        if temperature is not None and temperature <= 0:
-            raise ValueError(f"Expected `temperature` > 0, got {temperature}")
+        check_kd_options(temperature)
         if alpha < 0:
             raise ValueError(f"Expected `alpha` >= 0, got {alpha}")
         for name, p in (("hidden", hidden_dropout_prob), ("attention_probs", attention_probs_dropout_prob)):

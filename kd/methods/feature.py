@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from kd.data.encoding import CodeEncoder
-from kd.distill import DistillationModule
+from kd.distill import DistillationModule, check_kd_options
 from kd.losses import (
     ckd_layer_relation_loss,
     ckd_word_relation_loss,
@@ -69,10 +69,7 @@ class FeatureKD(DistillationModule):
         super().__init__(
             teacher, student, task, lr, weight_decay, warmup_ratio, teacher_batch_size, export_dir
         )
-        if temperature <= 0:
-            raise ValueError(f"Expected `temperature` > 0, got {temperature}")
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"Expected `alpha` in [0, 1], got {alpha}")
+        check_kd_options(temperature, alpha)
         self.temperature = temperature
         self.alpha = alpha
         self._teacher_encoder: CodeEncoder | None = None  # set when the teacher needs its own tokenization
@@ -331,10 +328,7 @@ class DistKD(DistillationModule):
         super().__init__(
             teacher, student, task, lr, weight_decay, warmup_ratio, teacher_batch_size, export_dir
         )
-        if temperature <= 0:
-            raise ValueError(f"Expected `temperature` > 0, got {temperature}")
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"Expected `alpha` in [0, 1], got {alpha}")
+        check_kd_options(temperature, alpha)
         if beta < 0 or gamma < 0:
             raise ValueError(f"Expected `beta` and `gamma` >= 0, got {beta} and {gamma}")
         self.temperature = temperature

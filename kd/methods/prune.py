@@ -27,7 +27,7 @@ from kd.compress.unstructured import (
     nonzero_parameters,
 )
 from kd.cost import actual_param_count
-from kd.distill import DistillationModule
+from kd.distill import DistillationModule, check_kd_options
 from kd.losses import hinton_loss
 from kd.models.classifier import CodeClassifier
 from kd.models.ref import ModelRef
@@ -65,8 +65,7 @@ class PruneKD(DistillationModule):
         )
         if pruning not in ("structured", "unstructured"):
             raise ValueError(f"Expected `pruning` in ('structured', 'unstructured'), got {pruning!r}")
-        if temperature <= 0:
-            raise ValueError(f"Expected `temperature` > 0, got {temperature}")
+        check_kd_options(temperature)
         if calibration_examples < 1:
             raise ValueError(f"Expected `calibration_examples` >= 1, got {calibration_examples}")
         self.pruning = pruning

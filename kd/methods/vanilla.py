@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from kd.distill import DistillationModule
+from kd.distill import DistillationModule, check_kd_options
 from kd.losses import hinton_loss
 from kd.models.ref import FreshModel, ModelRef
 from kd.modules import plain_hparams
@@ -34,10 +34,7 @@ class HintonKD(DistillationModule):
         super().__init__(
             teacher, student, task, lr, weight_decay, warmup_ratio, teacher_batch_size, export_dir
         )
-        if temperature <= 0:
-            raise ValueError(f"Expected `temperature` > 0, got {temperature}")
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"Expected `alpha` in [0, 1], got {alpha}")
+        check_kd_options(temperature, alpha)
         self.temperature = temperature
         self.alpha = alpha
         self.save_hyperparameters(plain_hparams(locals()))
