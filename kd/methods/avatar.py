@@ -286,8 +286,22 @@ class AvatarKD(DistillationModule):
         if self.search_result_path:
             self.searched = load_search_result(self.search_result_path)
         else:
-            self.searched = self.run_search(dm)
+            self.searched = self.search_once(dm)
         return FreshModel(self.searched.spec, pooling=self.pooling, pair_features=self.pair_features)
+
+    def search_once(self, dm: Any) -> SavedSearch:
+        """`run_search` on global rank 0 only: under DDP the other ranks wait, then read its saved result.
+
+        Without this every rank would run (and write) the same trials at once. The search directory must be
+        on a filesystem all ranks share — on several nodes without one, run ``python -m kd.search.stage``
+        first and pass its ``search_result``.
+        """
+        trainer = self._trainer
+        if trainer is None or trainer.world_size <= 1:
+            return self.run_search(dm)
+        saved = self.run_search(dm) if trainer.is_global_zero else None
+        trainer.strategy.barrier("search")
+        return saved if saved is not None else self.run_search(dm)  # rank > 0: reuses rank 0's result
 
     def apply_hparams(self, hparams: dict[str, Any], dm: Any) -> None:
         """The searched learning rate reaches the optimiser, the batch size the datamodule."""

@@ -207,3 +207,30 @@ def test_checkpoint_of_another_architecture_is_refused() -> None:
     module.on_load_checkpoint({"avatar_student_spec": spec.to_dict()})
     with pytest.raises(ValueError, match="L2-H16"):
         module.on_load_checkpoint({"avatar_student_spec": spec.replace(num_hidden_layers=2).to_dict()})
+
+
+@pytest.mark.parametrize(
+    ("world_size", "rank", "expected"),
+    [(1, 0, ["search"]), (2, 0, ["search", "barrier"]), (2, 1, ["barrier", "search"])],
+)
+def test_ddp_ranks_search_once(
+    world_size: int, rank: int, expected: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under DDP only global rank 0 searches; another rank passes the barrier first, so its run_search finds
+    # rank 0's saved result instead of running the same trials again at the same time.
+    events: list[str] = []
+
+    class Strategy:
+        def barrier(self, name: str | None = None) -> None:
+            events.append("barrier")
+
+    class Trainer:
+        strategy = Strategy()
+        is_global_zero = rank == 0
+
+    Trainer.world_size = world_size  # type: ignore[attr-defined]
+    module = AvatarKD(ModelRef("t"))
+    module._trainer = cast(Any, Trainer())
+    monkeypatch.setattr(module, "run_search", lambda dm: events.append("search") or "saved")
+    assert module.search_once(None) == "saved"
+    assert events == expected
