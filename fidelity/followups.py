@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tokenizers import Tokenizer
 from tqdm.auto import tqdm
@@ -43,6 +43,11 @@ Example = tuple[str, ...]
 ATTACKS: dict[str, type[IdentifierAttack]] = {"mhm": MHM, "alert": ALERT, "wir_random": WIRRandom}
 #: name -> (kind, source indices, follow-up examples, stats)
 Found = dict[str, tuple[str, list[int], list[Example], dict[str, float]]]
+
+
+def as_example(code: Any) -> Example:
+    """An attack's input or output (one function, or a pair as a tuple or list) as an ``Example`` tuple."""
+    return (code,) if isinstance(code, str) else tuple(code)
 
 
 def transform_followups(
@@ -165,8 +170,7 @@ def attack_followups(
         for i, r in enumerate(results):
             if r.adversarial is not None and r.adversarial != r.original:
                 source.append(i)
-                adv = r.adversarial
-                examples.append((adv,) if isinstance(adv, str) else tuple(adv))
+                examples.append(as_example(r.adversarial))
         out[name] = ("attack", source, examples, summarize(results))
     return out
 

@@ -16,7 +16,7 @@ import torch
 from tokenizers import Tokenizer
 
 from fidelity.attacks import AttackResult, summarize
-from fidelity.followups import Example, candidate_pool, run_attacks
+from fidelity.followups import Example, as_example, candidate_pool, run_attacks
 from fidelity.probe import ProbeConfig
 from fidelity.stats import wilson
 from kd.data.encoding import CodeEncoder
@@ -65,10 +65,6 @@ class AttackRecord:
         return cls(int(index), AttackResult(**data), tuple(p_orig), None if p_adv is None else tuple(p_adv))
 
 
-def _as_example(code: Any) -> Example:
-    return (code,) if isinstance(code, str) else tuple(code)
-
-
 def attack_model(
     model: CodeClassifier,
     tokenizer: Tokenizer,
@@ -95,9 +91,9 @@ def attack_model(
         encoder = CodeEncoder(tokenizer, max_length)
         out: dict[str, list[AttackRecord]] = {}
         for name, results in found.items():
-            examples = [_as_example(r.original) for r in results]
+            examples = [as_example(r.original) for r in results]
             adv = [i for i, r in enumerate(results) if r.adversarial is not None]
-            examples += [_as_example(results[i].adversarial) for i in adv]
+            examples += [as_example(results[i].adversarial) for i in adv]
             probs = torch.softmax(predict_logits(model, encoder, examples, batch_size).float(), -1).tolist()
             p_adv = dict(zip(adv, probs[len(results) :], strict=True))
             out[name] = [
