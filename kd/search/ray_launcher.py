@@ -31,7 +31,9 @@ from kd.search.trials import (
     TrialJob,
     TrialResult,
     available_cores,
+    project_root,
     read_result,
+    trial_env,
 )
 
 
@@ -52,9 +54,7 @@ def _run_trial_process(
     with tempfile.TemporaryDirectory(prefix="kd-trial-") as tmp:
         path = Path(tmp) / TRIAL_FILE
         path.write_text(json.dumps(payload))
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [pythonpath, env.get("PYTHONPATH")]))
-        env["KD_TRIAL_THREADS"] = env["OMP_NUM_THREADS"] = str(threads)
+        env = trial_env(pythonpath, threads)
         started = time.perf_counter()
         try:
             proc = subprocess.run(
@@ -118,9 +118,7 @@ class RayLauncher:
         if not jobs:
             return
         ray = self._init(workers)
-        import kd
-
-        root = str(Path(kd.__file__).resolve().parent.parent)
+        root = project_root()
         threads = max(1, int(self.num_cpus)) if self.address else max(1, available_cores() // max(1, workers))
         task = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus, max_retries=0)(_run_trial_process)
         pending: dict[Any, TrialJob] = {}

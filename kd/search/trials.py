@@ -243,6 +243,21 @@ def read_result(job: TrialJob, returncode: int | None = None) -> TrialResult:
     )
 
 
+def project_root() -> str:
+    """The folder holding the ``kd`` package, put on a trial process's PYTHONPATH."""
+    import kd
+
+    return str(Path(kd.__file__).resolve().parent.parent)
+
+
+def trial_env(pythonpath: str, threads: int) -> dict[str, str]:
+    """This process's environment for a trial process: ``pythonpath`` first, ``threads`` torch/OpenMP threads."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([pythonpath, *filter(None, [env.get("PYTHONPATH")])])
+    env["KD_TRIAL_THREADS"] = env["OMP_NUM_THREADS"] = str(threads)
+    return env
+
+
 class LocalLauncher:
     """One ``python -m kd.search.trials`` subprocess per trial; each gets cores // workers torch threads."""
 
@@ -256,14 +271,7 @@ class LocalLauncher:
         self.task_seconds: list[float] = []  # wall time of each trial process (overhead reporting)
 
     def _env(self, workers: int) -> dict[str, str]:
-        import kd
-
-        root = str(Path(kd.__file__).resolve().parent.parent)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
-        threads = max(1, available_cores() // max(1, workers))
-        env["KD_TRIAL_THREADS"] = env["OMP_NUM_THREADS"] = str(threads)
-        return env
+        return trial_env(project_root(), max(1, available_cores() // max(1, workers)))
 
     def _one(self, job: TrialJob, env: dict[str, str]) -> TrialResult:
         path = job.write()
