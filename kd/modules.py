@@ -143,6 +143,14 @@ class ClassifierModule(L.LightningModule):
         self.log(f"{prefix}loss", loss, batch_size=len(batch["labels"]), sync_dist=True)
         metrics.update(logits.softmax(-1)[:, 1], batch["labels"])
         self.log_dict(metrics, batch_size=len(batch["labels"]))
+        # share of examples predicted positive (epoch mean weighted by batch size): 0 or 1 = a student that
+        # predicts one class, which accuracy alone hides (AVATAR's collapsed-trial rule reads it)
+        self.log(
+            f"{prefix}positive_rate",
+            logits.argmax(-1).float().mean(),
+            batch_size=len(batch["labels"]),
+            sync_dist=True,
+        )
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._eval_step(batch, self.val_metrics, "val/")

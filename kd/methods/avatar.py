@@ -73,6 +73,9 @@ class AvatarSearch:
     output_dir: str | None = None  # None: <trainer.default_root_dir>/search
     size_convention: Literal["spec", "compressor", "avatar_clone"] = "spec"
     flops_convention: Literal["avatar_single", "avatar_clone", "spec", "compressor"] | None = None
+    # a trial whose model puts at most this share of validation examples in its rarer predicted class is
+    # "collapsed": recorded, kept out of the surrogate (kd.search.avatar_search.is_collapsed_trial)
+    collapse_min_fraction: float = 0.0
 
     def make_launcher(self) -> Any:
         """The trial launcher these settings name (``ray_address`` reaches the Ray launcher as ``address``)."""
@@ -129,6 +132,10 @@ class AvatarKD(DistillationModule):
             raise ValueError(
                 f"Expected search n_trials >= 3, trial_epochs >= 1, population >= 2, generations >= 1 and "
                 f"workers >= 0, got {s}"
+            )
+        if not 0 <= s.collapse_min_fraction < 0.5:
+            raise ValueError(
+                f"Expected search.collapse_min_fraction in [0, 0.5), got {s.collapse_min_fraction}"
             )
         s.make_launcher()  # a bad launcher (or Ray not installed) fails at config time
         if search_result is not None:
@@ -257,6 +264,7 @@ class AvatarKD(DistillationModule):
             s.population,
             s.generations,
             s.seed,
+            collapse_min_fraction=s.collapse_min_fraction,
         )
         return outcome
 
@@ -269,6 +277,8 @@ class AvatarKD(DistillationModule):
             if name in sur and np.isfinite(sur[name]):
                 client.log_metric(run_id, f"search/surrogate_{name}", sur[name])
         client.log_metric(run_id, "search/n_trials_ok", outcome.meta["n_trials_ok"])
+        if "n_collapsed" in outcome.meta:
+            client.log_metric(run_id, "search/n_collapsed", outcome.meta["n_collapsed"])
         client.log_metric(run_id, "search/smt_seconds", outcome.meta["smt_seconds"])
         client.log_metric(run_id, "search/total_seconds", outcome.meta["total_seconds"])
 

@@ -293,7 +293,7 @@ class MorphKD(AvatarKD):
         return outcome
 
     def log_search(self, client: Any, run_id: str, outcome: SearchOutcome, out: Path) -> None:
-        """AVATAR's logging, plus both surrogates' CV R² / MAE, the front's hypervolume and collapsed trials."""
+        """AVATAR's logging (collapsed trials included), plus both surrogates' CV R² / MAE and the hypervolume."""
         super().log_search(client, run_id, outcome, out)
         for target, scores in outcome.meta["surrogates"].items():
             if not isinstance(scores, dict):
@@ -304,7 +304,6 @@ class MorphKD(AvatarKD):
                     client.log_metric(run_id, f"search/surrogate_{target}_{name}", value)
         if np.isfinite(outcome.meta["hypervolume"]):
             client.log_metric(run_id, "search/hypervolume", outcome.meta["hypervolume"])
-        client.log_metric(run_id, "search/n_collapsed", outcome.meta["n_collapsed"])
 
     # -- metamorphic data -----------------------------------------------------------------------------
     def prepare_metamorphic(self) -> None:

@@ -4,7 +4,12 @@
    (`kd.search.smt.feasible_bounds`) and the space is restricted to them;
 2. trials: ``n_trials`` configurations by adaptive random sampling (feasible: size ≤ budget), each distilled
    briefly as a `Trial` through a `TrialRunner` (own process, nested MLflow run, resumable, failures recorded);
-3. surrogate: `BayesianRidge` from the configuration to the trial metric (cross-validated R², MAE);
+3. surrogate: `BayesianRidge` from the configuration to the trial metric (cross-validated R², MAE), in logit
+   space for metrics bounded to [0, 1]; a **collapsed** trial — its best-metric model predicts one class on the
+   validation slice (`is_collapsed_trial`) — is recorded with status ``collapsed`` and kept out of the surrogate:
+   its F1 (0.78 for "always clone" on BigCloneBench's validation split) would teach the surrogate that a student
+   which learned nothing is good. If fewer than ``min_trials`` trials are left, the surrogate is fitted on every
+   finished trial with a warning (``surrogate.includes_collapsed`` in the result) rather than failing the search;
 4. NSGA-II (default; ``algorithm`` nsga2 | agemoea | ga) on (|size − budget|, −predicted metric, GFLOPs) with the
    hard constraint size ≤ budget, started from the trial configurations; the chosen solution follows
    `kd.search.result.select_solution` (closest to the budget, then best predicted accuracy).
@@ -41,6 +46,18 @@ from kd.search.surrogate import Surrogate
 from kd.search.trials import Trial, TrialResult, TrialRunner
 
 log = logging.getLogger(__name__)
+
+POSITIVE_RATE = "val/positive_rate"  # logged by every classifier module's validation (kd.modules)
+
+
+def is_collapsed_trial(result: TrialResult, min_fraction: float = 0.0) -> bool:
+    """True when the trial's model (at its best metric) put at most ``min_fraction`` of the validation examples
+    in its rarer predicted class; with the default 0, exactly "predicts one class". Unknown (no positive rate
+    logged, e.g. an older trial result) counts as not collapsed."""
+    rate = result.metrics.get(POSITIVE_RATE)
+    if rate is None or not result.ok:
+        return False
+    return bool(min(rate, 1.0 - rate) <= min_fraction + 1e-9)
 
 
 @dataclass(frozen=True)
@@ -92,23 +109,39 @@ def run_avatar_search(
     generations: int = 50,
     seed: int = 0,
     min_trials: int = 3,
+    collapse_min_fraction: float = 0.0,
 ) -> tuple[SearchOutcome, list[TrialResult]]:
     """Trials → surrogate → multi-objective search; errors name the failed trials when too few finished."""
     start = time.perf_counter()
     trials = [make_trial(g) for g in plan.genomes]
     results = runner.run(trials)
-    ok = [(g, r) for g, r in zip(plan.genomes, results, strict=True) if r.ok]
-    if len(ok) < min_trials:
+    collapsed = [is_collapsed_trial(r, collapse_min_fraction) for r in results]
+    finished = [(g, r) for g, r in zip(plan.genomes, results, strict=True) if r.ok]
+    if len(finished) < min_trials:
         failed = [
             f"{r.trial_id}: {r.error.splitlines()[0] if r.error else r.status}" for r in results if not r.ok
         ]
         raise RuntimeError(
-            f"only {len(ok)} of {len(trials)} search trials finished (need {min_trials} for the surrogate); "
-            f"failed: {failed}; logs under {runner.root / 'trials'}"
+            f"only {len(finished)} of {len(trials)} search trials finished (need {min_trials} for the "
+            f"surrogate); failed: {failed}; logs under {runner.root / 'trials'}"
         )
+    ok = [(g, r) for g, r, c in zip(plan.genomes, results, collapsed, strict=True) if r.ok and not c]
+    includes_collapsed = len(ok) < min_trials
+    if includes_collapsed:
+        log.warning(
+            "%d of %d finished trials collapsed to one predicted class, leaving %d (< %d) for the surrogate: "
+            "it is fitted on all finished trials, collapsed ones included, so its predictions are weak. Give "
+            "each trial more training (search.trial_epochs, search.trial_train_examples).",
+            sum(collapsed),
+            len(finished),
+            len(ok),
+            min_trials,
+        )
+        ok = finished
     X = np.array([g for g, _ in ok])
     y = np.array([float(r.metric) for _, r in ok])  # type: ignore[arg-type]
-    surrogate = Surrogate(plan.space).fit(X, y)
+    bounded = bool(np.all((y >= 0) & (y <= 1)) and not trials[0].metric.endswith("loss"))
+    surrogate = Surrogate(plan.space, bounded=bounded).fit(X, y)
     scores = surrogate.cross_validate(X, y, seed=seed)
     objectives: list[Objective] = [
         budget_gap_objective(target_mb, cost_model),
@@ -135,13 +168,14 @@ def run_avatar_search(
             **{f"gene.{k}": v for k, v in plan.space.values(g).items()},
             "size_mb": cost_model.size_mb(plan.space.decode(g)),
             "gflops": cost_model.gflops(plan.space.decode(g)),
-            "status": r.status,
+            "status": "collapsed" if c else r.status,
             "metric": r.metric,
+            "positive_rate": r.metrics.get(POSITIVE_RATE),
             "seconds": r.seconds,
             "resumed": r.resumed,
             "error": r.error.splitlines()[0] if r.error else "",
         }
-        for t, g, r in zip(trials, plan.genomes, results, strict=True)
+        for t, g, r, c in zip(trials, plan.genomes, results, collapsed, strict=True)
     ]
     outcome.meta.update(
         {
@@ -151,7 +185,14 @@ def run_avatar_search(
             "metric": trials[0].metric,
             "trials": table,
             "n_trials_ok": len(ok),
-            "surrogate": {**scores, "coefficients": surrogate.coefficients(), "n": len(ok)},
+            "n_collapsed": int(sum(collapsed)),
+            "surrogate": {
+                **scores,
+                "coefficients": surrogate.coefficients(),
+                "n": len(ok),
+                "target": "logit" if bounded else "identity",
+                "includes_collapsed": includes_collapsed,
+            },
             "total_seconds": time.perf_counter() - start,
         }
     )

@@ -5,6 +5,11 @@ as learning rate or vocabulary size, as a linear model otherwise sees 1e-3 and 5
 (tokenizer, activation, position type) one-hot. Features are standardised before the regression. The model
 is reported by k-fold cross-validated R² and MAE (`Surrogate.cross_validate`), as the issue asks, and its
 coefficients can be read back in feature units (`Surrogate.coefficients`).
+
+A metric bounded to [0, 1] (accuracy, F1 — AVATAR's trial metrics) is regressed in logit space when
+``bounded=True`` (values clipped to [`EPS`, 1 − `EPS`] first) and predicted back through the logistic function,
+so a prediction is always a possible metric value: a linear model on the raw metric extrapolates past 1 (a
+search once chose a student for its "predicted F1 1.059"). Coefficients are then in logit units.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from kd.search.space import SearchSpace
+
+EPS = 1e-3  # bounded metrics are clipped to [EPS, 1 - EPS] before the logit (a metric of exactly 0 or 1)
 
 
 def _is_number(v: Any) -> bool:
@@ -55,7 +62,21 @@ class Surrogate:
     """Fitted ``StandardScaler → BayesianRidge`` pipeline over `encode_features`."""
 
     space: SearchSpace
+    bounded: bool = False  # metric in [0, 1]: fit logit(y), predict expit (see the module docstring)
     model: Any = field(default=None, repr=False)
+
+    def _target(self, y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y, dtype=float)
+        if not self.bounded:
+            return y
+        if np.any((y < 0) | (y > 1)):
+            raise ValueError(f"bounded surrogate needs metric values in [0, 1], got {y.min()}..{y.max()}")
+        p = np.clip(y, EPS, 1 - EPS)
+        return np.asarray(np.log(p / (1 - p)))
+
+    def _inverse(self, z: np.ndarray) -> np.ndarray:
+        z = np.asarray(z, dtype=float)
+        return np.asarray(1 / (1 + np.exp(-z))) if self.bounded else z
 
     def fit(self, genomes: np.ndarray, y: np.ndarray) -> Surrogate:
         from sklearn.linear_model import BayesianRidge
@@ -68,13 +89,13 @@ class Surrogate:
             raise ValueError(
                 f"surrogate needs >= 2 (configuration, metric) pairs of equal count, got {len(X)}/{len(y)}"
             )
-        self.model = make_pipeline(StandardScaler(), BayesianRidge()).fit(X, y)
+        self.model = make_pipeline(StandardScaler(), BayesianRidge()).fit(X, self._target(y))
         return self
 
     def predict(self, genomes: np.ndarray) -> np.ndarray:
         if self.model is None:
             raise RuntimeError("Surrogate.predict before fit")
-        return np.asarray(self.model.predict(encode_features(self.space, genomes)), dtype=float)
+        return self._inverse(self.model.predict(encode_features(self.space, genomes)))
 
     def coefficients(self) -> dict[str, float]:
         """Regression coefficients in feature units (undoing the standardisation); ``"intercept"`` included."""
@@ -90,7 +111,9 @@ class Surrogate:
     def cross_validate(
         self, genomes: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 0
     ) -> dict[str, float]:
-        """k-fold (k ≤ n) cross-validated R² and MAE of out-of-fold predictions; NaN R² below 3 pairs."""
+        """k-fold (k ≤ n) cross-validated R² and MAE of out-of-fold predictions; NaN R² below 3 pairs.
+
+        Scored in metric units (predictions mapped back from logit space when ``bounded``)."""
         from sklearn.base import clone
         from sklearn.metrics import mean_absolute_error, r2_score
         from sklearn.model_selection import KFold, cross_val_predict
@@ -102,7 +125,8 @@ class Surrogate:
             return {"cv_r2": float("nan"), "cv_mae": float("nan"), "cv_folds": float(k)}
         if self.model is None:
             self.fit(genomes, y)
-        pred = cross_val_predict(clone(self.model), X, y, cv=KFold(k, shuffle=True, random_state=seed))
+        cv = KFold(k, shuffle=True, random_state=seed)
+        pred = self._inverse(cross_val_predict(clone(self.model), X, self._target(y), cv=cv))
         return {
             "cv_r2": float(r2_score(y, pred)),
             "cv_mae": float(mean_absolute_error(y, pred)),

@@ -109,7 +109,7 @@ def run_trial(trial: Trial, run_id: str | None = None, tracking_uri: str | None 
     if "batch_size" in trial.hparams:
         data_args["batch_size"] = int(trial.hparams["batch_size"])
     dm = data_cls(**data_args)
-    best = _BestMetrics()
+    best = _BestMetrics(trial.metric)
     logger: Any = False
     if run_id and tracking_uri:
         logger = KDMLFlowLogger(tracking_uri=tracking_uri, run_id=run_id)
@@ -143,10 +143,18 @@ def run_trial(trial: Trial, run_id: str | None = None, tracking_uri: str | None 
     )
 
 
-class _BestMetrics:
-    """Lightning callback keeping the best (max) value of each ``val/*`` metric (``val/loss``: min)."""
+# Metrics that describe the validation at which the trial metric was best, not a best value of their own.
+AT_BEST_METRICS = ("val/positive_rate",)
 
-    def __new__(cls) -> Any:  # a real Callback subclass, built lazily so importing this module stays light
+
+class _BestMetrics:
+    """Lightning callback keeping the best (max) value of each ``val/*`` metric (``val/loss``: min).
+
+    The metrics in `AT_BEST_METRICS` (the share predicted positive) are kept at the validation where ``metric``
+    was best, so a trial's result describes one model: its best metric and whether that model predicts one class.
+    """
+
+    def __new__(cls, metric: str | None = None) -> Any:  # built lazily: importing this module stays light
         import lightning as L
 
         class BestMetrics(L.Callback):
@@ -156,12 +164,18 @@ class _BestMetrics:
             def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
                 if trainer.sanity_checking:
                     return
-                for key, value in trainer.callback_metrics.items():
-                    if not key.startswith("val/"):
-                        continue
-                    v = float(value)
+                current = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
+                metric_improved = (
+                    metric is not None
+                    and metric in current
+                    and (metric not in self.values or current[metric] > self.values[metric])
+                )
+                for key, v in current.items():
                     old = self.values.get(key)
-                    better = old is None or (v < old if key.endswith("loss") else v > old)
+                    if key in AT_BEST_METRICS:
+                        better = metric_improved or old is None
+                    else:
+                        better = old is None or (v < old if key.endswith("loss") else v > old)
                     if better:
                         self.values[key] = v
 

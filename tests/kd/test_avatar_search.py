@@ -185,3 +185,111 @@ def test_launcher_registry() -> None:
     assert isinstance(launcher_by_name("mine"), LocalLauncher)
     with pytest.raises(ValueError, match="'dask'.*local"):
         launcher_by_name("dask")
+
+
+def test_bounded_surrogate_fits_in_logit_space_and_never_predicts_past_one() -> None:
+    space = SearchSpace(genes=(Gene.int_range("a", 0, 20), Gene("kind", ("x", "y"))))
+    rng = np.random.default_rng(1)
+    G = np.stack([rng.integers(0, 21, 300), rng.integers(0, 2, 300)], axis=1)
+    a = G[:, 0].astype(float)
+    z = -3.0 + 0.4 * a + 1.5 * (G[:, 1] == 1)  # known logit-linear truth
+    y = 1 / (1 + np.exp(-z))  # metric in (0.047, 0.9995)
+    sur = Surrogate(space, bounded=True).fit(G, y)
+    coef = sur.coefficients()  # logit units
+    assert coef["a"] == pytest.approx(0.4, abs=1e-2)
+    assert coef["kind=y"] - coef["kind=x"] == pytest.approx(1.5, abs=3e-2)
+    assert sur.predict(G[:5]) == pytest.approx(y[:5], abs=2e-3)
+    # A raw linear fit of the same data extrapolates past 1 at the top of the range; the bounded one cannot.
+    top = np.array([[20, 1]])
+    assert Surrogate(space).fit(G, y).predict(top)[0] > 1.0
+    assert 0.99 < sur.predict(top)[0] < 1.0
+    assert sur.cross_validate(G, y)["cv_r2"] > 0.99
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        Surrogate(space, bounded=True).fit(G, y + 1)
+
+
+def test_is_collapsed_trial_reads_the_positive_rate_of_the_best_model() -> None:
+    from kd.search.avatar_search import is_collapsed_trial
+    from kd.search.trials import TrialResult
+
+    def result(rate: float | None, status: str = "ok") -> TrialResult:
+        metrics = {} if rate is None else {"val/positive_rate": rate}
+        return TrialResult("t", status, 0.7 if status == "ok" else None, metrics, 1.0)
+
+    assert is_collapsed_trial(result(1.0)) and is_collapsed_trial(result(0.0))
+    assert not is_collapsed_trial(result(0.98))  # 2 % in the rarer class is not "one class"
+    assert is_collapsed_trial(result(0.98), min_fraction=0.05)
+    assert not is_collapsed_trial(result(None))  # no rate logged: unknown, not collapsed
+    assert not is_collapsed_trial(result(1.0, "failed"))
+
+
+def test_best_metrics_keep_the_positive_rate_of_the_best_validation() -> None:
+    from types import SimpleNamespace
+
+    from kd.search.trials import _BestMetrics
+
+    cb = _BestMetrics("val/f1")
+    script = [  # (val/f1, val/positive_rate, val/loss) per validation
+        (0.78, 1.00, 0.70),  # always "clone": F1 0.78 on a 64 %-positive slice
+        (0.60, 0.55, 0.65),
+        (0.81, 0.62, 0.66),  # best F1: its positive rate is the one kept
+        (0.79, 1.00, 0.60),
+    ]
+    for f1, rate, loss in script:
+        trainer = SimpleNamespace(
+            sanity_checking=False,
+            callback_metrics={"val/f1": f1, "val/positive_rate": rate, "val/loss": loss, "train/x": 9.0},
+        )
+        cb.on_validation_end(trainer, None)
+    assert cb.values == {"val/f1": 0.81, "val/positive_rate": 0.62, "val/loss": 0.60}
+
+
+def test_collapsed_trials_are_recorded_and_kept_out_of_the_surrogate(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from kd.search.avatar_search import plan_avatar, run_avatar_search
+    from kd.search.trials import TrialResult
+
+    cost = CostModel()
+    plan = plan_avatar("clone", 0.5, cost, n_trials=6, seed=0)
+
+    class ScriptedRunner:  # trials 0 and 3 predict one class; the rest learned something
+        root = tmp_path
+
+        def run(self, trials: list[Trial]) -> list[TrialResult]:
+            return [
+                TrialResult(
+                    t.trial_id,
+                    "ok",
+                    0.78 if i in (0, 3) else 0.6 + 0.03 * i,
+                    {"val/f1": 0.78, "val/positive_rate": 1.0 if i in (0, 3) else 0.5},
+                    1.0,
+                )
+                for i, t in enumerate(trials)
+            ]
+
+    def make(g: np.ndarray) -> Trial:
+        return Trial(spec={}, hparams={}, module={}, data={}, genome=[int(x) for x in g], metric="val/f1")
+
+    outcome, _ = run_avatar_search(
+        plan,
+        make,
+        ScriptedRunner(),
+        0.5,
+        cost,
+        population=6,
+        generations=2,  # type: ignore[arg-type]
+    )
+    statuses = [row["status"] for row in outcome.meta["trials"]]
+    assert statuses == ["collapsed", "ok", "ok", "collapsed", "ok", "ok"]
+    assert outcome.meta["n_collapsed"] == 2 and outcome.meta["surrogate"]["n"] == 4
+    assert outcome.meta["surrogate"]["target"] == "logit"
+
+    class AllCollapsed(ScriptedRunner):
+        def run(self, trials: list[Trial]) -> list[TrialResult]:
+            return [TrialResult(t.trial_id, "ok", 0.78, {"val/positive_rate": 1.0}, 1.0) for t in trials]
+
+    with caplog.at_level("WARNING", logger="kd.search.avatar_search"):
+        outcome, _ = run_avatar_search(plan, make, AllCollapsed(), 0.5, cost, population=6, generations=2)  # type: ignore[arg-type]
+    assert "6 of 6 finished trials collapsed" in caplog.text and "trial_epochs" in caplog.text
+    assert outcome.meta["surrogate"]["includes_collapsed"] and outcome.meta["surrogate"]["n"] == 6
