@@ -1,12 +1,25 @@
 """A/B of the per-step speed options on the same real batches, interleaved in one process.
 
 The bench student (L4-H64-A4-I128, teacher's tokenizer) on length-bucketed BigCloneBench distillation batches
-(batch 16 pairs, max length 400): forward + backward with the whole (2B, L) batch vs the length-grouped forward
-(:meth:`CodeClassifier.forward_length_grouped`), and one AdamW step with PyTorch's default (per-tensor loop on
-CPU), ``foreach=True`` and ``fused=True``. Each repetition runs every variant once on the same batches, in
-alternating order; the table gives the median and range of the seconds and the padded share of encoded positions.
+(batch 16 pairs, max length 400). Forward + loss + backward of the whole (2B, L) batch in these variants, each a
+student with the same seed-0 initial weights:
 
-    python bench/ab_distill_step.py --batches 2 --reps 3
+- default: transformers' ``sdpa`` attention with the spec's attention dropout 0.1 (what a fit runs);
+- ``eager`` attention (transformers' explicit matmul-softmax-dropout-matmul);
+- bf16 autocast (``torch.autocast("cpu", dtype=torch.bfloat16)``);
+- ``torch.set_flush_denormal(True)``;
+- attention dropout 0: with no dropout, PyTorch's CPU ``scaled_dot_product_attention`` can use its fused
+  (flash) kernel instead of the math path that materialises every (2B, heads, L, L) score, probability and
+  dropout-mask tensor. This is a different model (no attention dropout), listed to show what that path costs;
+- ``--grouped``: the length-grouped forward (up to 8 encoder calls, removed from training earlier);
+- ``--compile``: ``torch.compile`` (compiled during the warm-up, outside the clock).
+
+Then one AdamW step with PyTorch's default (per-tensor loop on CPU), ``foreach=True`` and ``fused=True``. Each
+repetition runs every variant once on the same batches, in alternating order, after one warm-up step each
+outside the clock; the table gives the median and range of the seconds per batch, the ratio of medians to the
+default, and the padded share of encoded positions.
+
+    python bench/ab_distill_step.py --batches 2 --reps 3 --grouped
 """
 
 from __future__ import annotations
@@ -149,6 +162,9 @@ def main() -> None:
     ap.add_argument("--grouped", action="store_true", help="also the (removed) length-grouped forward")
     ap.add_argument("--compile", action="store_true", help="also torch.compile (compiled outside the clock)")
     ap.add_argument("--no-optim", action="store_true", help="skip the AdamW variants")
+    ap.add_argument(
+        "--profile", action="store_true", help="also torch.profiler's top operators of the default step"
+    )
     args = ap.parse_args()
     tok = Tokenizer.from_file(str(TEACHER / "tokenizer.json"))
     dm = CloneDetectionDataModule(str(DATA), batch_size=16, max_train_examples=256, cache_tokens=False)
@@ -185,6 +201,12 @@ def main() -> None:
             for _ in range(10):
                 opt.step()
             times.setdefault(f"AdamW step, {name}", []).append((time.perf_counter() - start) / 10)
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile
+
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            fit_step(student, batches, target, "plain")
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
     shapes = ", ".join("×".join(map(str, b["input_ids"].shape)) for b in batches)
     print(
         f"\n{args.batches} batches of 16 pairs (input_ids {shapes}), {args.reps} interleaved repetitions, "
