@@ -23,6 +23,7 @@ before each run, since other jobs on a shared machine slow both loops.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import statistics
 import sys
@@ -31,12 +32,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# the kd package first, as the kd CLI imports it: it sets OMP_WAIT_POLICY before torch loads OpenMP (kd/__init__.py);
+# both loops run in this process, so both get it
+importlib.import_module("kd")
 
 import lightning as L  # noqa: E402
+import torch  # noqa: E402
 
 from kd.cli import KDCLI  # noqa: E402
 from kd.data.datamodules import CloneDetectionDataModule  # noqa: E402

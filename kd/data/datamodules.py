@@ -27,6 +27,7 @@ from kd.data.formats import (
     read_pairs,
     require_file,
 )
+from kd.data.functions_cache import read_functions_cached
 from kd.data.splits import BucketBatchSampler, CodeSplit, Collator, IndexDataset
 from kd.data.token_cache import prime_for_split, split_texts
 
@@ -67,7 +68,8 @@ class CodeDataModule(L.LightningDataModule):
         self.max_eval_examples = max_eval_examples
         self.bucket_by_length = bucket_by_length
         self.seed = seed
-        self.cache_tokens = cache_tokens  # token ids of each split stored under $METACOMPRESS_CACHE/tokens
+        # token ids of each split under $METACOMPRESS_CACHE/tokens, parsed functions files under …/functions
+        self.cache_tokens = cache_tokens
         self.skips = SkipReport()
         self._splits: dict[str, CodeSplit] = {}
         self._encoders: dict[str, CodeEncoder] = {}
@@ -96,6 +98,13 @@ class CodeDataModule(L.LightningDataModule):
 
     def _load_split(self, name: SplitName) -> CodeSplit:
         raise NotImplementedError
+
+    def _read_functions(self) -> dict[str, dict]:
+        """This module's ``functions_file``, through the parsed-file cache when ``cache_tokens`` is on."""
+        path = self.data_dir / getattr(self, "functions_file", "functions.jsonl")
+        if self.cache_tokens:
+            return read_functions_cached(path, on_error=self.on_error, skips=self.skips)
+        return read_functions(path, on_error=self.on_error, skips=self.skips)
 
     # -- encoding and loaders ------------------------------------------------------------------
     def encoder_for(self, tokenizer: Tokenizer) -> CodeEncoder:
@@ -216,9 +225,7 @@ class CloneDetectionDataModule(CodeDataModule):
 
     def functions(self) -> dict[str, str]:
         if self._functions is None:
-            recs = read_functions(
-                self.data_dir / self.functions_file, on_error=self.on_error, skips=self.skips
-            )
+            recs = self._read_functions()
             self._functions = {k: r["func"] for k, r in recs.items()}
         return self._functions
 
@@ -255,9 +262,7 @@ class DefectDataModule(CodeDataModule):
         """``functions.jsonl`` read once and shared by every split (skips are counted once too)."""
         if self._records is None:
             require_file(self.data_dir / self.functions_file, "functions file")
-            self._records = read_functions(
-                self.data_dir / self.functions_file, on_error=self.on_error, skips=self.skips
-            )
+            self._records = self._read_functions()
         return self._records
 
     def _files(self) -> dict[str, str]:
