@@ -224,8 +224,9 @@ class Inspection:
     searches: int
     log: str
 
-    def problems(self, case: Case, steps: int, runs: int = 1) -> list[str]:
-        """What breaks the contract (empty: the fit ran as DDP should)."""
+    def problems(self, case: Case, steps: int, runs: int = 1, fits: int = 1) -> list[str]:
+        """What breaks the contract (empty: the fit ran as DDP should). ``fits``: how many fits (a first one and
+        its resumptions) logged to each run; ``steps``: the optimiser steps of all of them."""
         out = []
         if self.returncode != 0:
             return [f"exit {self.returncode}: {self.log[-3000:]}"]
@@ -239,9 +240,9 @@ class Inspection:
             out.append(f"metrics logged twice at one step: {self.duplicated}")
         if self.train_loss_steps != list(range(steps)):
             out.append(f"train/loss steps {self.train_loss_steps}, expected 0..{steps - 1}")
-        if case.fidelity and self.probe_builds != runs:
+        if case.fidelity and self.probe_builds != runs * fits:
             out.append(f"fidelity probe built {self.probe_builds} times")
-        if self.exports != runs:
+        if self.exports != runs:  # counted in this fit's log
             out.append(f"model exported {self.exports} times")
         if case.expect_search and self.searches != 1:
             out.append(f"search ran {self.searches} times")

@@ -22,6 +22,7 @@ from kd.data.datamodules import CloneDetectionDataModule
 from kd.data.demo import ensure_demo_data
 from kd.data.encoding import CodeEncoder
 from kd.data.splits import BucketBatchSampler
+from kd.distributed import local_zero_first
 from kd.models.inference import predict_logits
 from kd.models.io import load_classifier, save_model_dir
 from tests.kd.helpers import tiny_fit_args, tiny_model
@@ -100,6 +101,30 @@ def test_datamodule_loaders_shard_disjointly_and_keep_length_buckets(demo_root: 
         assert spans[0][1] < spans[-1][0]  # the lengths really differ (not all truncated to max_length)
     evaluation = [i for r in range(2) for b in batches(r, "val") for i in b]
     assert sorted(evaluation) == list(range(n - 3))  # every validation example scored exactly once
+
+
+@pytest.mark.parametrize("local_rank", [0, 1])
+def test_local_zero_first_orders_the_work_around_one_barrier(local_rank: int) -> None:
+    events: list[str] = []
+    trainer = _Rank(local_rank, 2)
+    trainer.strategy = SimpleNamespace(barrier=lambda name=None: events.append(f"barrier {name}"))
+    assert local_zero_first(trainer, "x", lambda: events.append("work") or 7) == 7
+    # local rank 0 works, then releases the others; they wait for it, then read what it wrote
+    assert events == (["work", "barrier x"] if local_rank == 0 else ["barrier x", "work"])
+    assert local_zero_first(None, "x", lambda: 3) == 3  # outside a fit: just the work
+
+
+def test_local_zero_first_reaches_the_barrier_when_rank_zero_fails() -> None:
+    events: list[str] = []
+    trainer = _Rank(0, 2)
+    trainer.strategy = SimpleNamespace(barrier=lambda name=None: events.append("barrier"))
+
+    def fail() -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        local_zero_first(trainer, "x", fail)
+    assert events == ["barrier"]  # the other ranks are released rather than left waiting
 
 
 def test_bad_rank_is_named() -> None:
