@@ -117,7 +117,7 @@ CASES: dict[str, Case] = {
             "kd.methods.avatar.AvatarKD",
             lambda root, teacher: [
                 "--model.target_mb", "0.2",
-                "--model.search", _search(root, 2, 16, 8),
+                "--model.search", _search(root, 3, 16, 8),
                 "--model.efficiency_examples", "4",
                 "--model.pooling", "mean",
             ],
