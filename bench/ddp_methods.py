@@ -21,12 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import torch  # noqa: E402
-
 from kd.data.demo import ensure_demo_data  # noqa: E402
-from kd.models.io import save_model_dir  # noqa: E402
-from tests.kd.ddp_cases import CASES, run_case  # noqa: E402
-from tests.kd.helpers import tiny_model  # noqa: E402
+from tests.kd.ddp_cases import CASES, make_teacher, run_case  # noqa: E402
 
 
 def main() -> int:
@@ -45,9 +41,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-ddp-methods-") as name:
         base = args.keep or Path(name)
         data_dir = ensure_demo_data(base / "demo") / "bigclonebench"
-        torch.manual_seed(0)
-        model, tok = tiny_model(n_inputs=2)
-        teacher = save_model_dir(model, tok, base / "teacher")
+        teacher = make_teacher(base / "teacher")
         for n in names:
             case = CASES[n]
             print(f"{n}: DDP fit...", flush=True)

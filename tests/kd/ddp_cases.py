@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import mlflow
+import torch
 
-from tests.kd.helpers import tiny_fit_args, tiny_student_json
+from kd.models.io import from_config, save_model_dir
+from tests.kd.helpers import TINY_SPEC, tiny_fit_args, tiny_student_json, tiny_tokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
 DDP = ["--trainer.strategy", "ddp", "--trainer.devices", "2"]
@@ -164,6 +166,15 @@ CASES: dict[str, Case] = {
 }  # fmt: skip
 
 
+def make_teacher(path: Path) -> Path:
+    """The cases' teacher: a random-init (seed 0) two-layer tiny pair classifier, deep enough for the feature
+    methods' layer maps (a student of 2 layers needs a teacher of at least 2)."""
+    tok = tiny_tokenizer()
+    torch.manual_seed(0)
+    spec = TINY_SPEC.replace(vocab_size=tok.get_vocab_size(), num_hidden_layers=2)
+    return save_model_dir(from_config(spec.to_roberta_config(), 2, tok), tok, path)
+
+
 def _with_tokenizer(student: str, teacher: Path) -> str:
     return json.dumps({**json.loads(student), "tokenizer": str(teacher)})
 
@@ -182,7 +193,7 @@ def case_args(
         model_args=model_args,
         val_check_interval=2,
         experiment=case.name,
-        extra=[*DDP, *(FIDELITY if case.fidelity else []), *case.extra],
+        extra=[*DDP, *case.extra, *(FIDELITY if case.fidelity else [])],  # extra: ModelCheckpoint options
     )
     if not case.teacher_arg:
         i = args.index("--model.teacher")

@@ -20,16 +20,14 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from tests.kd.ddp_cases import CASES, case_args, inspect, run_case, run_fit
+from tests.kd.ddp_cases import CASES, case_args, inspect, make_teacher, run_case, run_fit
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["teacher", "morph", "pkd"])
-def test_method_runs_under_ddp_without_duplicating(
-    name: str, tmp_path: Path, demo_root: Path, teacher_dir: Path
-) -> None:
+def test_method_runs_under_ddp_without_duplicating(name: str, tmp_path: Path, demo_root: Path) -> None:
     case = CASES[name]
-    got, _ = run_case(case, tmp_path / name, demo_root / "bigclonebench", teacher_dir)
+    got, _ = run_case(case, tmp_path / name, demo_root / "bigclonebench", make_teacher(tmp_path / "teacher"))
     assert got.problems(case, case.steps) == []
     if name != "teacher":
         assert got.written["teacher"] and got.teacher_hits >= 1  # rank 1 read what rank 0 computed
@@ -38,12 +36,11 @@ def test_method_runs_under_ddp_without_duplicating(
 
 
 @pytest.mark.slow
-def test_compressor_ddp_fit_resumes_under_ddp_in_the_same_run(
-    tmp_path: Path, demo_root: Path, teacher_dir: Path
-) -> None:
+def test_compressor_ddp_fit_resumes_under_ddp_in_the_same_run(tmp_path: Path, demo_root: Path) -> None:
     """4 steps under DDP, then ``--ckpt_path last`` to 6 under DDP: one MLflow run, train/loss at steps 0..5."""
     case, root, data = CASES["compressor"], tmp_path / "compressor", demo_root / "bigclonebench"
     root.mkdir()
+    teacher_dir = make_teacher(tmp_path / "teacher")
     proc = run_fit(case_args(case, root, data, teacher_dir, steps=4), root, root / "cache")
     first = inspect(proc, root, "compressor")
     assert first.problems(case, 4) == []
