@@ -235,9 +235,9 @@ class Inspection:
     searches: int
     log: str
 
-    def problems(self, case: Case, steps: int, runs: int = 1, fits: int = 1) -> list[str]:
-        """What breaks the contract (empty: the fit ran as DDP should). ``fits``: how many fits (a first one and
-        its resumptions) logged to each run; ``steps``: the optimiser steps of all of them."""
+    def problems(self, case: Case, steps: int, runs: int = 1) -> list[str]:
+        """What breaks the contract (empty: the fit ran as DDP should). ``steps``: the optimiser steps logged to
+        the run (a resumed fit's included)."""
         out = []
         if self.returncode != 0:
             return [f"exit {self.returncode}: {self.log[-3000:]}"]
@@ -251,7 +251,9 @@ class Inspection:
             out.append(f"metrics logged twice at one step: {self.duplicated}")
         if self.train_loss_steps != list(range(steps)):
             out.append(f"train/loss steps {self.train_loss_steps}, expected 0..{steps - 1}")
-        if case.fidelity and self.probe_builds != runs * fits:
+        if (
+            case.fidelity and self.probe_builds != runs
+        ):  # a resumed fit's rebuild lands on an already logged step
             out.append(f"fidelity probe built {self.probe_builds} times")
         if self.exports != runs:  # counted in this fit's log
             out.append(f"model exported {self.exports} times")

@@ -53,7 +53,7 @@ def test_compressor_ddp_fit_resumes_under_ddp_in_the_same_run(tmp_path: Path, de
     resumed_args = [*case_args(case, root, data, teacher_dir, steps=6), "--ckpt_path", "last"]
     resumed = inspect(run_fit(resumed_args, root, root / "cache"), root, "compressor")
     assert f"resuming MLflow run {run.info.run_id}" in resumed.log
-    # read back over both fits: still one run, train/loss at every step 0..5 once, no metric twice at a step,
-    # the probe built once per fit, the model exported once by the resumed fit
-    assert resumed.problems(case, 6, fits=2) == []
+    # read back over both fits: still one run, train/loss at every step 0..5 once, no metric twice at a step (the
+    # resumed fit's probe build is at a step already logged, so kept once), the model exported once by the resumed fit
+    assert resumed.problems(case, 6) == []
     assert resumed.written["tokenizer"] == [] and resumed.written["teacher"] == []  # all read from the caches
