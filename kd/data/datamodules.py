@@ -116,9 +116,8 @@ class CodeDataModule(L.LightningDataModule):
         if self.bucket_by_length:
             # Encode every distinct function once up front: lengths for bucketing, cache for batches. Under DDP
             # the node's first rank tokenises (and caches) while the others wait, then they read its cache file.
-            local_zero_first(
-                getattr(self, "trainer", None), f"tokens-{name}", lambda: self.pretokenize(encoder, split)
-            )
+            trainer = getattr(self, "trainer", None) if self.cache_tokens else None  # in memory: each its own
+            local_zero_first(trainer, f"tokens-{name}", lambda: self.pretokenize(encoder, split))
             lengths = [max(len(encoder.encode(t)) for t in split.texts(i)) for i in range(len(split))]
             replicas, rank = self._replicas()
             sampler = BucketBatchSampler(
