@@ -162,6 +162,11 @@ CASES: dict[str, Case] = {
                 "--model.calibration_examples", "16",
             ],
         ),
+        Case(
+            "prune_unstructured",
+            "kd.methods.prune.PruneKD",
+            lambda root, teacher: ["--model.pruning", "unstructured", "--model.sparsity", "0.5"],
+        ),
     ]
 }  # fmt: skip
 
