@@ -16,6 +16,7 @@ import torch
 
 from kd import signals
 from kd.data.encoding import CodeEncoder
+from kd.distributed import local_zero_first
 from kd.models.classifier import CodeClassifier
 from kd.models.inference import predict_logits
 from kd.models.io import load_classifier
@@ -143,19 +144,18 @@ class DistillationModule(ClassifierModule):
         if self.model is None:
             self.model, self.tokenizer = self.build(self.resolved_student())
 
+    def shared_teacher_logits(self, split_name: str) -> torch.Tensor:
+        """`cached_teacher_logits` from a hook every rank runs: under DDP the first rank of each node computes
+        (and caches) the teacher's outputs while the others wait, then they read the same cache file
+        (:func:`kd.distributed.local_zero_first`). With METACOMPRESS_CACHE on a shared filesystem the teacher runs
+        once per fit, on node-local caches once per node — never once per rank."""
+        trainer = self._trainer
+        return local_zero_first(
+            trainer, f"teacher-cache-{split_name}", lambda: self.cached_teacher_logits(split_name)
+        )
+
     def on_fit_start(self) -> None:
-        trainer = self.trainer
-        if trainer.world_size > 1:
-            # DDP: the first rank of each node computes (and caches) the teacher's outputs while the others
-            # wait; they then read the same cache file. With METACOMPRESS_CACHE on a shared filesystem the
-            # teacher runs once per fit, on node-local caches once per node — never once per rank.
-            if trainer.local_rank == 0:
-                self.teacher_logits = self.cached_teacher_logits(self.train_split)
-            trainer.strategy.barrier("teacher-cache")
-            if trainer.local_rank != 0:
-                self.teacher_logits = self.cached_teacher_logits(self.train_split)
-            return
-        self.teacher_logits = self.cached_teacher_logits(self.train_split)
+        self.teacher_logits = self.shared_teacher_logits(self.train_split)
 
     def batch_teacher_logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """The cached teacher logits of the batch's examples (moved to the batch's device once per fit)."""

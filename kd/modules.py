@@ -18,6 +18,7 @@ from transformers import get_linear_schedule_with_warmup
 
 from kd import cost
 from kd.data.encoding import CodeEncoder, load_backend_tokenizer
+from kd.distributed import local_zero_first
 from kd.models.classifier import CodeClassifier
 from kd.models.io import from_config, load_classifier, save_model_dir, spec_for_tokenizer
 from kd.models.ref import FreshModel, ModelRef
@@ -98,13 +99,19 @@ class ClassifierModule(L.LightningModule):
         texts = [split.functions[f] for f in split.function_ids()]
         key = hashlib.sha256(f"{split.fingerprint()}-{ref.spec.vocab_size}-{ref.spec.tokenizer}".encode())
         cache = cache_dir("tokenizers") / f"{key.hexdigest()[:20]}.json"
-        if cache.is_file():
-            return Tokenizer.from_file(str(cache))
-        tok = train_tokenizer(texts, ref.spec.vocab_size, kind=ref.spec.tokenizer)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tok.save(str(tmp))
-        tmp.replace(cache)  # atomic: concurrent ranks / trials never read a half-written tokenizer
-        return tok
+
+        def trained() -> Tokenizer:
+            if cache.is_file():
+                return Tokenizer.from_file(str(cache))
+            tok = train_tokenizer(texts, ref.spec.vocab_size, kind=ref.spec.tokenizer)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            tok.save(str(tmp))
+            tmp.replace(cache)  # atomic: concurrent ranks / trials never read a half-written tokenizer
+            log.info("tokenizer: trained on %s (%d functions), cached at %s", split.name, len(texts), cache)
+            return tok
+
+        # under DDP every rank builds the model: the node's first rank trains the vocabulary, the others read it
+        return local_zero_first(self._trainer, "tokenizer", trained)
 
     def _datamodule(self) -> Any:
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None

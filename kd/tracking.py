@@ -19,6 +19,7 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.cli import SaveConfigCallback
 from lightning.pytorch.loggers import MLFlowLogger
+from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
 log = logging.getLogger(__name__)
 RUN_ID_KEY = "mlflow_run_id"
@@ -139,6 +140,7 @@ class KDMLFlowLogger(MLFlowLogger):
                 client.update_run(self.run_id, status="RUNNING")
         return self._last_step
 
+    @rank_zero_only  # as MLFlowLogger's: under DDP only rank 0 has the run (a resumed fit's rank 1 has no run to read)
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         recorded = self._recorded_steps()
         if recorded and step is not None:

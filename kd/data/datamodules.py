@@ -30,6 +30,7 @@ from kd.data.formats import (
 from kd.data.functions_cache import read_functions_cached
 from kd.data.splits import BucketBatchSampler, CodeSplit, Collator, IndexDataset
 from kd.data.token_cache import prime_for_split, split_texts
+from kd.distributed import local_zero_first
 
 log = logging.getLogger(__name__)
 SplitName = Literal["train", "distill", "val", "test"]
@@ -122,8 +123,10 @@ class CodeDataModule(L.LightningDataModule):
         collate = Collator(split, encoder)
         dataset = IndexDataset(split)
         if self.bucket_by_length:
-            # Encode every distinct function once up front: lengths for bucketing, cache for batches.
-            self.pretokenize(encoder, split)
+            # Encode every distinct function once up front: lengths for bucketing, cache for batches. Under DDP
+            # the node's first rank tokenises (and caches) while the others wait, then they read its cache file.
+            trainer = getattr(self, "trainer", None) if self.cache_tokens else None  # in memory: each its own
+            local_zero_first(trainer, f"tokens-{name}", lambda: self.pretokenize(encoder, split))
             lengths = [max(len(encoder.encode(t)) for t in split.texts(i)) for i in range(len(split))]
             replicas, rank = self._replicas()
             sampler = BucketBatchSampler(
@@ -136,8 +139,12 @@ class CodeDataModule(L.LightningDataModule):
         if replicas > 1:
             from torch.utils.data.distributed import DistributedSampler
 
-            shard: DistributedSampler = DistributedSampler(
-                dataset, replicas, rank, shuffle=shuffle, seed=self.seed
+            # Training: DistributedSampler (it pads so every rank runs the same number of steps). Evaluation: every
+            # replicas-th example, unpadded, so no example is scored twice (a padded repeat would skew the metrics).
+            shard: DistributedSampler | list[int] = (
+                DistributedSampler(dataset, replicas, rank, shuffle=True, seed=self.seed)
+                if shuffle
+                else list(range(rank, len(dataset), replicas))
             )
             return DataLoader(
                 dataset, batch_size=bs, sampler=shard, collate_fn=collate, num_workers=self.num_workers

@@ -236,6 +236,7 @@ class AvatarKD(DistillationModule):
             )
         uri, run_id = self.mlflow_target()
         s = self.search
+        log.info("%s search: %d trials in %s", self.method, s.n_trials, out)
         runner = TrialRunner(out, s.make_launcher(), s.workers, uri, run_id)
         outcome = self.execute_search(dm, runner)
         outcome.meta["settings_hash"] = key

@@ -242,6 +242,8 @@ class CompressorKD(DistillationModule):
 
     def on_fit_start(self) -> None:
         super().on_fit_start()
+        if not self.trainer.is_global_zero:  # under DDP the other ranks' loggers have no run: one rank logs
+            return
         for logger in self.loggers:
             if isinstance(logger, MLFlowLogger):
                 self.log_search_to_mlflow(logger)

@@ -31,6 +31,7 @@ import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,6 +42,7 @@ import torch.nn.functional as F
 
 from kd.data.encoding import CodeEncoder
 from kd.data.splits import CodeSplit
+from kd.distributed import local_zero_first
 from kd.methods.avatar import AvatarKD, AvatarSearch
 from kd.methods.morph_data import (
     TASK_LANGUAGE,
@@ -312,7 +314,13 @@ class MorphKD(AvatarKD):
         language = TASK_LANGUAGE[self.task]
         metas: dict[str, CodeSplit] = {}
         for name in ("distill", "val", "test"):
-            meta, stats = metamorphic_split(dm.split(name), language, self.transforms, self.metamorphic_seed)
+            split = dm.split(name)
+            # under DDP the node's first rank builds (and caches) the variants, the others read its cache file
+            meta, stats = local_zero_first(
+                self._trainer,
+                f"metamorphic-{name}",
+                partial(metamorphic_split, split, language, self.transforms, self.metamorphic_seed),
+            )
             register_split(dm, f"{name}_meta", meta)
             metas[name] = meta
             self.metamorphic_stats[name] = stats
@@ -374,8 +382,8 @@ class MorphKD(AvatarKD):
 
     def teacher_flip_metrics(self, split_name: str) -> dict[str, float]:
         """The frozen teacher on a split and its copy (cached logits): its accuracies and flips."""
-        p = self.cached_teacher_logits(split_name).argmax(-1)
-        q = self.cached_teacher_logits(f"{split_name}_meta").argmax(-1)
+        p = self.shared_teacher_logits(split_name).argmax(-1)
+        q = self.shared_teacher_logits(f"{split_name}_meta").argmax(-1)
         return flip_metrics(p, q, self._datamodule().split(split_name).labels(), self.collapse_min_fraction)
 
     def on_validation_epoch_end(self) -> None:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import torch
+from tokenizers import Tokenizer
 
 from kd.compress.api import StructuredSettings, prune_structured_model, split_batches
 from kd.compress.recipe import mlflow_tags, save_compressed, source_fingerprint
-from kd.compress.structured import GROUPS
+from kd.compress.structured import GROUPS, KeepPlan, apply_plan
 from kd.compress.unstructured import (
     add_masks,
     check_sparsity,
@@ -90,16 +91,30 @@ class PruneKD(DistillationModule):
         if self.pruning == "unstructured":
             add_masks(model, self.sparsity)
         else:
-            batches = None
-            if self.settings.importance == "taylor":
-                dm = self._datamodule()
-                batches = split_batches(dm.split("train"), tok, self.calibration_examples, dm.max_length)
-            model, plan = prune_structured_model(model.eval(), self.settings, batches)
+            trainer = self._trainer
+            if trainer is not None and trainer.world_size > 1:
+                # Under DDP one rank ranks the units (its calibration gradients) and every rank applies that plan:
+                # ranks pruning on their own could keep different units after a floating-point tie, and DDP needs
+                # the same model on every rank.
+                computed = self._prune(model, tok)[1] if trainer.is_global_zero else None
+                plan = cast(KeepPlan, trainer.strategy.broadcast(computed, src=0))
+                if not trainer.is_global_zero:
+                    model = apply_plan(model.eval(), plan)
+            else:
+                model, plan = self._prune(model, tok)
             self.plan_json = plan.to_json()
             log.info(
                 "pruned %s → %s parameters: %s", self.source_params, actual_param_count(model), plan.to_json()
             )
         self.model, self.tokenizer = model.train(), tok
+
+    def _prune(self, model: CodeClassifier, tok: Tokenizer) -> tuple[CodeClassifier, KeepPlan]:
+        """Structured pruning of ``model`` in place (Taylor importance on the first calibration examples)."""
+        batches = None
+        if self.settings.importance == "taylor":
+            dm = self._datamodule()
+            batches = split_batches(dm.split("train"), tok, self.calibration_examples, dm.max_length)
+        return prune_structured_model(model.eval(), self.settings, batches)
 
     def distill_loss(
         self, student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor

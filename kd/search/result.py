@@ -160,10 +160,13 @@ class SearchOutcome:
         with tempfile.TemporaryDirectory() as tmp:
             self.save(tmp)
             client.log_artifacts(run_id, tmp, artifact_path)
-        for name, value in self.chosen.objectives.items():
-            client.log_metric(run_id, f"search/chosen_{name}", float(value))
-        client.log_metric(run_id, "search/chosen_size_mb", self.chosen.size_mb)
-        client.log_metric(run_id, "search/chosen_gflops", self.chosen.gflops)
+        # each metric once (a `gflops` or `size_mb` objective is not logged a second time at the same step)
+        chosen = {f"search/chosen_{name}": float(value) for name, value in self.chosen.objectives.items()}
+        chosen.update(
+            {"search/chosen_size_mb": self.chosen.size_mb, "search/chosen_gflops": self.chosen.gflops}
+        )
+        for key, value in chosen.items():
+            client.log_metric(run_id, key, value)
         client.log_metric(run_id, "search/n_front", len(self.front))
         client.log_metric(run_id, "search/seconds", self.seconds)
 

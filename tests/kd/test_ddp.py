@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import mlflow
 import pytest
@@ -21,6 +22,7 @@ from kd.data.datamodules import CloneDetectionDataModule
 from kd.data.demo import ensure_demo_data
 from kd.data.encoding import CodeEncoder
 from kd.data.splits import BucketBatchSampler
+from kd.distributed import local_zero_first
 from kd.models.inference import predict_logits
 from kd.models.io import load_classifier, save_model_dir
 from tests.kd.helpers import tiny_fit_args, tiny_model
@@ -55,6 +57,74 @@ def test_evaluation_shards_partition_the_split_without_repeats() -> None:
     assert [len(s) for s in shards] == [
         len(BucketBatchSampler(lengths, 8, False, num_replicas=2, rank=r)) for r in range(2)
     ]
+
+
+class _Rank:
+    """The attributes of a Trainer the datamodule reads under DDP (world size, ranks, a barrier)."""
+
+    def __init__(self, rank: int, world: int) -> None:
+        self.world_size, self.global_rank, self.local_rank = world, rank, rank
+        self.strategy = SimpleNamespace(barrier=lambda name=None: None)
+
+
+@pytest.mark.parametrize("bucket", [True, False])
+def test_datamodule_loaders_shard_disjointly_and_keep_length_buckets(demo_root: Path, bucket: bool) -> None:
+    """The loaders a DDP fit builds on each of 2 ranks: the training shards are disjoint and cover the split;
+    with bucketing every batch still holds similar lengths (on each rank, as in one process); the evaluation
+    shards score every example once. ``bucket=False`` is torch's DistributedSampler path."""
+    data = demo_root / "bigclonebench"
+    tok = tiny_model(n_inputs=2)[1]
+    n, batch = 40, 4
+
+    def batches(rank: int, name: str) -> list[list[int]]:
+        dm = CloneDetectionDataModule(
+            str(data), batch_size=batch, eval_batch_size=batch, max_length=400, max_train_examples=n,
+            max_eval_examples=n - 3, bucket_by_length=bucket, cache_tokens=False,
+        )  # fmt: skip
+        dm.trainer = _Rank(rank, 2)  # type: ignore[assignment]
+        loader = dm.loader(name, tok, shuffle=name == "train")
+        return [b["index"].tolist() for b in loader]
+
+    train = [batches(r, "train") for r in range(2)]
+    assert len(train[0]) == len(train[1]) == n // batch // 2  # equal steps per rank
+    shard_examples = [{i for b in shard for i in b} for shard in train]
+    assert not shard_examples[0] & shard_examples[1]  # disjoint: no example trained twice per epoch
+    assert shard_examples[0] | shard_examples[1] == set(range(n))
+    if bucket:
+        # Bucketing, defined independently of the sampler: with the whole split in one window, the batches are
+        # consecutive runs of the length-sorted split, so no two batches' length ranges overlap — across ranks too.
+        dm = CloneDetectionDataModule(str(data), max_length=400, max_train_examples=n)
+        split, enc = dm.split("train"), CodeEncoder(tok, 400)
+        length = [max(len(enc.encode(t)) for t in split.texts(i)) for i in range(n)]
+        spans = sorted((min(length[i] for i in b), max(length[i] for i in b)) for s in train for b in s)
+        assert all(hi <= lo2 for (_, hi), (lo2, _) in zip(spans, spans[1:], strict=False)), spans
+        assert spans[0][1] < spans[-1][0]  # the lengths really differ (not all truncated to max_length)
+    evaluation = [i for r in range(2) for b in batches(r, "val") for i in b]
+    assert sorted(evaluation) == list(range(n - 3))  # every validation example scored exactly once
+
+
+@pytest.mark.parametrize("local_rank", [0, 1])
+def test_local_zero_first_orders_the_work_around_one_barrier(local_rank: int) -> None:
+    events: list[str] = []
+    trainer = _Rank(local_rank, 2)
+    trainer.strategy = SimpleNamespace(barrier=lambda name=None: events.append(f"barrier {name}"))
+    assert local_zero_first(trainer, "x", lambda: events.append("work") or 7) == 7
+    # local rank 0 works, then releases the others; they wait for it, then read what it wrote
+    assert events == (["work", "barrier x"] if local_rank == 0 else ["barrier x", "work"])
+    assert local_zero_first(None, "x", lambda: 3) == 3  # outside a fit: just the work
+
+
+def test_local_zero_first_reaches_the_barrier_when_rank_zero_fails() -> None:
+    events: list[str] = []
+    trainer = _Rank(0, 2)
+    trainer.strategy = SimpleNamespace(barrier=lambda name=None: events.append("barrier"))
+
+    def fail() -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        local_zero_first(trainer, "x", fail)
+    assert events == ["barrier"]  # the other ranks are released rather than left waiting
 
 
 def test_bad_rank_is_named() -> None:
