@@ -2,14 +2,13 @@
 and a DDP fit resumed under DDP.
 
 - Compressor: every rank builds the searched student, with a vocabulary trained on the data (one rank trains it);
-- MORPH: the search runs on rank 0 (its trials are subprocesses), the metamorphic variants are built once, the
-  teacher runs on the variants and again on the test split and its copy at test time;
 - PKD: a live teacher (hidden states every step) and extra trained parameters (the projection) under DDP.
 
 Each fit is checked by :meth:`tests.kd.ddp_cases.Inspection.problems` (caches written once, one MLflow run,
 metrics once per step, probe built once, model exported once, search run once). The rest of the matrix (Hinton
-in test_ddp.py; teacher fine-tuning, AVATAR, CKD, DIST, pruning) runs in ``python bench/ddp_methods.py``
-(bench/results/ddp.md): each fit costs two processes, and CI's budget for these is a few minutes.
+in test_ddp.py; teacher fine-tuning, AVATAR, MORPH, CKD, DIST, pruning) runs in ``python bench/ddp_methods.py``
+(bench/results/ddp.md): each fit costs two processes, and CI's budget for these is a few minutes (MORPH's case,
+its 3-trial search included, took ~3 min here, so it runs in the bench only).
 """
 
 from __future__ import annotations
@@ -23,14 +22,12 @@ from tests.kd.ddp_cases import CASES, case_args, inspect, make_teacher, run_case
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["morph", "pkd"])
+@pytest.mark.parametrize("name", ["pkd"])
 def test_method_runs_under_ddp_without_duplicating(name: str, tmp_path: Path, demo_root: Path) -> None:
     case = CASES[name]
     got, _ = run_case(case, tmp_path / name, demo_root / "bigclonebench", make_teacher(tmp_path / "teacher"))
     assert got.problems(case, case.steps) == []
     assert got.written["teacher"] and got.teacher_hits >= 1  # rank 1 read what rank 0 computed
-    if name == "morph":
-        assert len(got.written["metamorphic"]) == 3  # distill, val, test: once each
 
 
 @pytest.mark.slow
