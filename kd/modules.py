@@ -17,6 +17,7 @@ from torchmetrics.classification import BinaryAccuracy, BinaryF1Score, BinaryPre
 from transformers import get_linear_schedule_with_warmup
 
 from kd import cost
+from kd.data.cache import cache_dir
 from kd.data.encoding import CodeEncoder, load_backend_tokenizer
 from kd.distributed import local_zero_first
 from kd.models.classifier import CodeClassifier
@@ -295,12 +296,3 @@ def fused_supported(params: list[torch.nn.Parameter]) -> bool:
         p.device.type in ("cpu", "cuda") and p.dtype in (torch.float32, torch.float16, torch.bfloat16)
         for p in params
     )
-
-
-def cache_dir(kind: str) -> Path:
-    import os
-
-    root = Path(os.environ.get("METACOMPRESS_CACHE", Path.home() / ".cache" / "metacompress"))
-    path = root / kind
-    path.mkdir(parents=True, exist_ok=True)
-    return path

@@ -27,6 +27,7 @@ import logging
 import os
 from pathlib import Path
 
+from kd.data.cache import cache_dir
 from kd.data.formats import OnError, SkipReport, read_functions, require_file
 
 log = logging.getLogger(__name__)
@@ -35,9 +36,7 @@ FORMAT = "functions-v1"
 
 def cache_root() -> Path:
     """``$METACOMPRESS_CACHE/functions`` (default ``~/.cache/metacompress/functions``), created if missing."""
-    root = Path(os.environ.get("METACOMPRESS_CACHE", Path.home() / ".cache" / "metacompress")) / "functions"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    return cache_dir("functions")
 
 
 def cache_key(path: Path, text_key: str = "func", id_key: str = "idx") -> str:

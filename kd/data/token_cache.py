@@ -27,6 +27,7 @@ from pathlib import Path
 
 import torch
 
+from kd.data.cache import cache_dir
 from kd.data.encoding import CodeEncoder
 from kd.data.splits import CodeSplit
 
@@ -36,9 +37,7 @@ FORMAT = "tokens-v1"
 
 def cache_root() -> Path:
     """``$METACOMPRESS_CACHE/tokens`` (default ``~/.cache/metacompress/tokens``), created if missing."""
-    root = Path(os.environ.get("METACOMPRESS_CACHE", Path.home() / ".cache" / "metacompress")) / "tokens"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    return cache_dir("tokens")
 
 
 def content_hash(texts: list[str]) -> str:

@@ -30,7 +30,7 @@ import mlflow
 import torch
 
 from kd.models.io import from_config, save_model_dir
-from tests.kd.helpers import TINY_SPEC, tiny_fit_args, tiny_student_json, tiny_tokenizer
+from tests.kd.helpers import TINY_GENES, TINY_SPEC, tiny_fit_args, tiny_student_json, tiny_tokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
 DDP = ["--trainer.strategy", "ddp", "--trainer.devices", "2"]
@@ -41,16 +41,6 @@ FIDELITY = [
     "--trainer.callbacks.attacks=[]",
     "--trainer.callbacks.progress=false",
 ]
-# A search space small enough for seconds-long trials (tests/kd/test_avatar_method.py's).
-GENES = {
-    "vocab_size": [300, 500],
-    "num_hidden_layers": [1, 2],
-    "hidden_size": {"low": 16, "high": 32, "step": 8},
-    "intermediate_size": [32, 64],
-    "max_seq_len": [48, 128],
-    "num_attention_heads": [1, 2, 4],
-    "attention_probs_dropout_prob": [0.0],
-}
 TWO_LAYERS = json.dumps(
     {"spec": {"vocab_size": 300, "num_hidden_layers": 2, "hidden_size": 8, "num_attention_heads": 2,
               "intermediate_size": 16}}
@@ -89,7 +79,7 @@ def _search(root: Path, trials: int, train: int, evaluate: int, extra: dict | No
         "population": 6,
         "generations": 3,
         "output_dir": str(root / "search"),
-        "genes": GENES,
+        "genes": TINY_GENES,
         **(extra or {}),
     }
     return json.dumps(search)

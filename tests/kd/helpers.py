@@ -112,3 +112,15 @@ def tiny_fit_args(
         "--trainer.callbacks.save_last=true",
         *extra,
     ]
+
+
+# A search space small enough for seconds-long trials: a few one- or two-layer students (AVATAR / MORPH tests).
+TINY_GENES = {
+    "vocab_size": [300, 500],
+    "num_hidden_layers": [1, 2],
+    "hidden_size": {"low": 16, "high": 32, "step": 8},
+    "intermediate_size": [32, 64],
+    "max_seq_len": [48, 128],
+    "num_attention_heads": [1, 2, 4],
+    "attention_probs_dropout_prob": [0.0],
+}

@@ -21,18 +21,8 @@ from kd.models.ref import ModelRef
 from kd.search.result import load_search_result
 from kd.search.stage import main as search_stage
 from kd.spec import StudentSpec
-from tests.kd.helpers import tiny_fit_args, tiny_model
+from tests.kd.helpers import TINY_GENES, tiny_fit_args, tiny_model
 
-# A space small enough for seconds-long trials: the tiny search picks among a few one- or two-layer students.
-GENES = {
-    "vocab_size": [300, 500],
-    "num_hidden_layers": [1, 2],
-    "hidden_size": {"low": 16, "high": 32, "step": 8},
-    "intermediate_size": [32, 64],
-    "max_seq_len": [48, 128],
-    "num_attention_heads": [1, 2, 4],
-    "attention_probs_dropout_prob": [0.0],
-}
 TARGET_MB = 0.2
 
 
@@ -55,7 +45,7 @@ def _args(root: Path, data_dir: Path, teacher: Path, out: Path, extra: list[str]
         "population": 6,
         "generations": 3,
         "output_dir": str(out),
-        "genes": GENES,
+        "genes": TINY_GENES,
     }
     model_args = ["--model.target_mb", str(TARGET_MB), "--model.search", json.dumps(search)]
     model_args += [

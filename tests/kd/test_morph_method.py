@@ -16,17 +16,8 @@ from kd.data.demo import ensure_demo_data
 from kd.methods.morph import TRAIN_SPLIT, MorphKD, MorphSelection
 from kd.models.io import save_model_dir
 from kd.search.result import load_search_result
-from tests.kd.helpers import tiny_fit_args, tiny_model
+from tests.kd.helpers import TINY_GENES, tiny_fit_args, tiny_model
 
-GENES = {
-    "vocab_size": [300, 500],
-    "num_hidden_layers": [1, 2],
-    "hidden_size": {"low": 16, "high": 32, "step": 8},
-    "intermediate_size": [32, 64],
-    "max_seq_len": [48, 128],
-    "num_attention_heads": [1, 2, 4],
-    "attention_probs_dropout_prob": [0.0],
-}
 TARGET_MB = 0.2
 
 
@@ -47,7 +38,7 @@ def test_tiny_search_and_fit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         "population": 6,
         "generations": 3,
         "output_dir": str(out),
-        "genes": GENES,
+        "genes": TINY_GENES,
         "flip_grid": {"n_estimators": [20], "max_depth": [2]},
     }
     model_args = ["--model.target_mb", str(TARGET_MB), "--model.search", json.dumps(search)]
