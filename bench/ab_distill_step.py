@@ -11,7 +11,7 @@ student with the same seed-0 initial weights:
 - attention dropout 0: with no dropout, PyTorch's CPU ``scaled_dot_product_attention`` can use its fused
   (flash) kernel instead of the math path that materialises every (2B, heads, L, L) score, probability and
   dropout-mask tensor. This is a different model (no attention dropout), listed to show what that path costs;
-- ``--grouped``: the length-grouped forward (up to 8 encoder calls, removed from training earlier);
+- ``--grouped``: :meth:`CodeClassifier.forward_grouped` (up to 8 encoder calls; what a fit runs since session 7);
 - ``--compile``: ``torch.compile`` (compiled during the warm-up, outside the clock).
 
 Then one AdamW step with PyTorch's default (per-tensor loop on CPU), ``foreach=True`` and ``fused=True``. Each
@@ -47,57 +47,8 @@ from tokenizers import Tokenizer  # noqa: E402
 
 from kd.data.datamodules import CloneDetectionDataModule  # noqa: E402
 from kd.losses import kd_kl_loss  # noqa: E402
-from kd.models.classifier import CodeClassifier  # noqa: E402
+from kd.models.classifier import CodeClassifier, length_groups  # noqa: E402
 from kd.models.io import from_config  # noqa: E402
-
-
-def length_groups(sorted_lengths: list[int], max_padding: float = 0.1, max_groups: int = 8) -> list[int]:
-    """Boundaries ``[0, b1, …, n]`` of the fewest equal-sized groups (at most ``max_groups``) of the ascending
-    ``sorted_lengths`` whose padding to each group's longest row is at most ``max_padding`` of the positions."""
-    n, real = len(sorted_lengths), sum(sorted_lengths)
-    groups = 1
-    while True:
-        bounds = [n * g // groups for g in range(groups + 1)]
-        padded = sum((bounds[g + 1] - bounds[g]) * sorted_lengths[bounds[g + 1] - 1] for g in range(groups))
-        if groups >= min(max_groups, n) or (padded and 1 - real / padded <= max_padding):
-            return bounds
-        groups += 1
-
-
-def forward_length_grouped(
-    self: CodeClassifier,
-    input_ids: torch.Tensor,
-    attention_mask: torch.Tensor,
-    max_padding: float = 0.1,
-    max_groups: int = 8,
-) -> torch.Tensor:
-    """:meth:`forward` with the rows encoded in groups of similar length, each cut to its own longest row.
-
-    A pair batch is (2B, L) at the longest of 2B functions, but the two functions of a pair differ in length,
-    so a length-bucketed pair batch still pads ~20 % of its tokens (BigCloneBench, 400 tokens). Rows are
-    encoded independently (attention never crosses rows, padded keys are masked), so encoding them sorted by
-    length in up to ``max_groups`` groups gives each row the same vector up to float rounding, with padding
-    under ``max_padding`` where that many groups suffice. Tried in the CPU training step and removed: measured
-    here, it made the step slower despite the padding it saves (bench/results/distill_throughput.md).
-    """
-    if input_ids.shape[0] == 0:
-        return self(input_ids, attention_mask)
-    lengths = attention_mask.sum(1)
-    order = torch.argsort(lengths, stable=True)
-    sorted_lengths = lengths[order].tolist()
-    n = len(sorted_lengths)
-    bounds = length_groups(sorted_lengths, max_padding, max_groups)
-    groups = len(bounds) - 1
-    if groups == 1:
-        width = max(sorted_lengths[-1], 1)
-        return self(input_ids[:, :width], attention_mask[:, :width])
-    vectors = torch.empty(n, self.hidden_size, dtype=torch.float32, device=input_ids.device)
-    for g in range(groups):
-        rows = order[bounds[g] : bounds[g + 1]]
-        width = max(sorted_lengths[bounds[g + 1] - 1], 1)
-        vec = self.embed(input_ids[rows, :width], attention_mask[rows, :width])
-        vectors = vectors.index_copy(0, rows, vec.to(vectors.dtype))
-    return self.classify(vectors)
 
 
 def padding(batches: list[dict[str, torch.Tensor]], grouped: bool) -> float:
@@ -122,7 +73,7 @@ def fit_step(
     for b in batches:
         ids, mask = b["input_ids"], b["attention_mask"]
         if how == "length-grouped":
-            logits = forward_length_grouped(model, ids, mask)
+            logits = model.forward_grouped(ids, mask)
         elif how == "bf16 autocast":
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 logits = model(ids, mask)
@@ -159,7 +110,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--batches", type=int, default=2)
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--grouped", action="store_true", help="also the (removed) length-grouped forward")
+    ap.add_argument("--grouped", action="store_true", help="also the length-grouped forward")
     ap.add_argument("--compile", action="store_true", help="also torch.compile (compiled outside the clock)")
     ap.add_argument("--no-optim", action="store_true", help="skip the AdamW variants")
     ap.add_argument(

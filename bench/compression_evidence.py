@@ -157,6 +157,13 @@ def fidelity_run(
     return str(runs[0].info.run_id)
 
 
+def kind_of(name: str, distilled: bool) -> str:
+    """The seed paper's three kinds of compression (Awal et al.): quantized, pruned, distilled."""
+    if distilled:
+        return "distilled"
+    return "quantized" if name in ("int8-dynamic", "fp16") else "pruned"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--task", choices=sorted(CONFIG_DIR), required=True)
@@ -177,6 +184,14 @@ def main() -> None:
     )
     p.add_argument("--latency-functions", type=int, default=32)
     p.add_argument("--fresh", action="store_true", help="rebuild every model and rerun every evaluation")
+    p.add_argument(
+        "--distilled",
+        nargs="*",
+        default=[],
+        metavar="NAME=DIR",
+        help="distilled students of the same teacher (model dirs made elsewhere, e.g. by "
+        "bench/feature_kd_evidence.py) measured in the same tables, for the seed paper's ordering question",
+    )
     args = p.parse_args()
     os.chdir(ROOT)
     cfg = yaml.safe_load((ROOT / "lightning_configs" / CONFIG_DIR[args.task] / "prune.yaml").read_text())
@@ -190,6 +205,15 @@ def main() -> None:
     )
     facts = state.setdefault("facts", {})
     variants = build_variants(args.task, teacher, root, args, facts)
+    distilled: set[str] = set()
+    for item in args.distilled:
+        name, sep, path = item.partition("=")
+        distilled.add(name)
+        if not sep or not (Path(path) / "metacompress.json").is_file():
+            p.error(f"--distilled {item!r}: expected NAME=DIR with DIR a model directory (metacompress.json)")
+        variants[name] = Path(path).resolve()
+        facts.setdefault(name, {})["made_by"] = f"distilled elsewhere: {path}"
+    state["kinds"] = {name: kind_of(name, name in distilled) for name in variants}
     state_path.write_text(json.dumps(state, indent=2))
 
     from kd.data.datamodules import CloneDetectionDataModule, DefectDataModule

@@ -75,6 +75,53 @@ def _fidelity_rows(state: dict[str, Any]) -> tuple[list[str], list[str]]:
     return rel, att
 
 
+def _ordering_rows(state: dict[str, Any]) -> list[str]:
+    """Pool the direct-attack outcomes and agreement violations by kind; Fisher's exact test between kinds.
+
+    The seed paper (Awal et al.) finds every kind of compression loses robustness and distillation the most. Here
+    that is read as: the attack success rate against the compressed model (same attacks, originals and budget) is
+    higher for the distilled kind than for the pruned and quantized kinds, tested two-sided with
+    ``scipy.stats.fisher_exact`` on the pooled success/attacked counts.
+    """
+    from scipy.stats import fisher_exact
+
+    kinds: dict[str, str] = state.get("kinds", {})
+    runs = state.get("fidelity_runs", {})
+    asr: dict[str, list[int]] = {}
+    viol: dict[str, list[int]] = {}
+    for name, run_id in runs.items():
+        kind = kinds.get(name)
+        if kind is None:
+            continue
+        m = _fidelity_metrics(run_id)
+        a = asr.setdefault(kind, [0, 0])
+        for key in m:
+            if key.startswith("fidelity/student_attack/") and key.endswith("/n_attacked"):
+                a[1] += int(m[key])
+                a[0] += int(m[key.replace("/n_attacked", "/n_success")])
+        n_pairs = int(m.get("fidelity/all/n_pairs", 0))
+        v = viol.setdefault(kind, [0, 0])
+        v[0] += round(m.get("fidelity/all/agreement_violation", 0.0) * n_pairs)
+        v[1] += n_pairs
+    if len(asr) < 2:
+        return ["(needs fidelity runs of at least two kinds)"]
+    lines = [
+        "| kind | models | ASR against the model, pooled [95 % CI] | agreement violation, pooled [95 % CI] |",
+        "|---|---|---|---|",
+    ]
+    for kind in sorted(asr):
+        members = ", ".join(n for n in runs if kinds.get(n) == kind)
+        lines.append(f"| {kind} | {members} | {_wilson(*asr[kind])} | {_wilson(*viol[kind])} |")
+    lines += ["", "| comparison | ASR odds ratio | Fisher exact p (two-sided) |", "|---|---|---|"]
+    order = sorted(asr)
+    for i, a in enumerate(order):
+        for b in order[i + 1 :]:
+            table = [[asr[a][0], asr[a][1] - asr[a][0]], [asr[b][0], asr[b][1] - asr[b][0]]]
+            odds, p = fisher_exact(table)
+            lines.append(f"| {a} vs {b} | {odds:.2f} | {p:.3g} |")
+    return lines
+
+
 def render(task: str, state: dict[str, Any], machine: str, torch_version: str, threads: int) -> str:
     rel, att = _fidelity_rows(state)
     facts = state.get("facts", {})
@@ -98,6 +145,10 @@ def render(task: str, state: dict[str, Any], machine: str, torch_version: str, t
         "## Direct attacks (`--attack-student`: the same attacks, budget and originals against each model)",
         "",
         *att,
+        "",
+        "## The seed paper's ordering (distilled models lose the most robustness?)",
+        "",
+        *_ordering_rows(state),
         "",
         "## How each model was made",
         "",

@@ -29,8 +29,9 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ab_distill_step import length_groups  # noqa: E402
 from bench_distill import ROOT, fit_cli  # noqa: E402
+
+from kd.models.classifier import length_groups  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 import lightning as L  # noqa: E402

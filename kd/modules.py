@@ -56,6 +56,9 @@ class ClassifierModule(L.LightningModule):
 
     method: str = "classifier"
     train_split: str = "train"
+    #: encode each batch's rows in groups of similar length (:meth:`CodeClassifier.forward_grouped`): the same
+    #: logits up to float rounding with ~7 % instead of ~23 % padding on clone pairs; False = one (2B, L) call
+    grouped_forward: bool = True
 
     def __init__(
         self, task: str, lr: float, weight_decay: float, warmup_ratio: float, export_dir: str | None
@@ -141,7 +144,10 @@ class ClassifierModule(L.LightningModule):
         return model, self.tokenizer
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self.built_model()(input_ids, attention_mask)
+        model = self.built_model()
+        if self.grouped_forward:
+            return model.forward_grouped(input_ids, attention_mask)
+        return model(input_ids, attention_mask)
 
     # -- evaluation ------------------------------------------------------------------------------
     def _eval_step(self, batch: dict[str, torch.Tensor], metrics: MetricCollection, prefix: str) -> None:
