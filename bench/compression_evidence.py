@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import statistics
 import sys
 import time
@@ -280,7 +281,7 @@ def main() -> None:
 def write_report(task: str, state: dict[str, Any]) -> None:
     from compression_report import render  # bench/ is on sys.path when run as a script
 
-    state["command"] = " ".join(["python", "bench/compression_evidence.py", *sys.argv[1:]])
+    state["command"] = shlex.join(["python", "bench/compression_evidence.py", *sys.argv[1:]])
     out = ROOT / "bench" / "results" / f"compression_{task}.md"
     out.write_text(render(task, state, platform.platform(), torch.__version__, torch.get_num_threads()))
 

@@ -112,13 +112,30 @@ def _ordering_rows(state: dict[str, Any]) -> list[str]:
     for kind in sorted(asr):
         members = ", ".join(n for n in runs if kinds.get(n) == kind)
         lines.append(f"| {kind} | {members} | {_wilson(*asr[kind])} | {_wilson(*viol[kind])} |")
-    lines += ["", "| comparison | ASR odds ratio | Fisher exact p (two-sided) |", "|---|---|---|"]
+    lines += [
+        "",
+        "| comparison | ASR odds ratio | Fisher exact p (two-sided) | agreement-violation odds ratio | "
+        "Fisher exact p (two-sided) |",
+        "|---|---|---|---|---|",
+    ]
     order = sorted(asr)
     for i, a in enumerate(order):
         for b in order[i + 1 :]:
-            table = [[asr[a][0], asr[a][1] - asr[a][0]], [asr[b][0], asr[b][1] - asr[b][0]]]
-            odds, p = fisher_exact(table)
-            lines.append(f"| {a} vs {b} | {odds:.2f} | {p:.3g} |")
+            cells = []
+            for counts in (asr, viol):
+                table = [
+                    [counts[a][0], counts[a][1] - counts[a][0]],
+                    [counts[b][0], counts[b][1] - counts[b][0]],
+                ]
+                odds, p = fisher_exact(table)
+                cells.append(f"{odds:.2f} | {p:.3g}")
+            lines.append(f"| {a} vs {b} | {cells[0]} | {cells[1]} |")
+    lines += [
+        "",
+        "Follow-ups of one original are not independent, and every model is scored on the same follow-ups, so "
+        "the agreement-violation p-values treat clustered, paired data as independent counts: read them as "
+        "descriptive (`python -m fidelity study` gives paired cluster-bootstrap intervals).",
+    ]
     return lines
 
 
@@ -150,6 +167,7 @@ def render(task: str, state: dict[str, Any], machine: str, torch_version: str, t
         "",
         *_ordering_rows(state),
         "",
+        *([state["reading"], ""] if state.get("reading") else []),
         "## How each model was made",
         "",
     ]

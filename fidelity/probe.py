@@ -38,7 +38,7 @@ from fidelity.followups import (
     attack_summaries,
     transform_followups,
 )
-from fidelity.transforms import list_transforms
+from fidelity.transforms import code_fingerprint, list_transforms
 from kd.data.encoding import CodeEncoder
 from kd.data.splits import CodeSplit
 from kd.models.classifier import CodeClassifier
@@ -212,6 +212,7 @@ def probe_key(split: CodeSplit, task: str, config: ProbeConfig, teacher: Teacher
         ",".join(config.transform_names(LANGUAGE_FOR_TASK[task])),
         teacher.fingerprint,
         enc.fingerprint(),
+        code_fingerprint(),  # follow-ups made by other transform code are other follow-ups
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 

@@ -13,7 +13,13 @@ from __future__ import annotations
 import importlib
 
 from fidelity.parsing import LANGUAGES
-from fidelity.transforms.api import apply_transform, identifiers, list_transforms, rename_identifiers
+from fidelity.transforms.api import (
+    apply_transform,
+    code_fingerprint,
+    identifiers,
+    list_transforms,
+    rename_identifiers,
+)
 from fidelity.transforms.base import Transform, TransformContext, Transformed, install, register, registry
 from fidelity.transforms.scope import IdentifierIndex, cached_index
 
@@ -27,6 +33,7 @@ __all__ = [
     "Transformed",
     "apply_transform",
     "cached_index",
+    "code_fingerprint",
     "identifiers",
     "list_transforms",
     "register",

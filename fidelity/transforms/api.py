@@ -1,11 +1,15 @@
-"""Public entry points: ``list_transforms``, ``apply_transform``, ``identifiers``, ``rename_identifiers``."""
+"""Public entry points: ``list_transforms``, ``apply_transform``, ``identifiers``, ``rename_identifiers``,
+``code_fingerprint``."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import operator
 import random
 import re
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from tree_sitter import Node, Point, Tree
 
@@ -23,6 +27,21 @@ MIN_STRUCTURED = 0.3  # Devign's macro-mangled C stays above this; prose and mar
 # input (one Devign function went from 94 to 96 ERROR nodes).
 _EDGE_BLANKS = operator.methodcaller("strip", " \t\f\v\r")
 _SPLICE_RISK = re.compile(r"\\(?!\r\n)[ \t\f\v\r]+(?:\n|\Z)")  # stripping these blanks would splice lines
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """sha256 (20 hex) of the transforms' source and lexicon: part of every cache key of transformed code.
+
+    A cache of follow-ups or metamorphic variants made by older transform code (say ``natural_rename`` before it
+    renamed the function too) is then missed, not silently reused. Hashed once per process (~60 small files)."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*")):
+        if f.suffix in (".py", ".json", ".scm") and "__pycache__" not in f.parts:
+            h.update(f.relative_to(root).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:20]
 
 
 def list_transforms(language: str) -> list[str]:
@@ -189,4 +208,11 @@ def rename_identifiers(code: str, language: str, mapping: dict[str, str]) -> str
     )  # same key as identifiers()
 
 
-__all__ = ["LANGUAGES", "apply_transform", "identifiers", "list_transforms", "rename_identifiers"]
+__all__ = [
+    "LANGUAGES",
+    "apply_transform",
+    "code_fingerprint",
+    "identifiers",
+    "list_transforms",
+    "rename_identifiers",
+]

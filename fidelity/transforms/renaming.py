@@ -42,11 +42,14 @@ def rename_function(ctx: TransformContext) -> tuple[str, int] | None:
 
 
 def natural_rename(ctx: TransformContext) -> tuple[str, int] | None:
-    """Lexicon renames (``buf`` -> ``buffer``) of locals and parameters whose sub-tokens it knows."""
+    """Lexicon renames (``buf`` -> ``buffer``, ``getSize`` -> ``fetchSize``) of the function's own name, its
+    parameters and its locals, wherever the lexicon knows a sub-token: what MORPH asked an LLM for ("rename the
+    function and its parameters naturally"). The function name is renamed as ``rename_function`` does (its
+    definition and direct recursive calls; entry points and overrides are kept by the scope analyzer)."""
     index = index_for(ctx)
     fresh = FreshNames(index.taken, ctx.rng, ctx.language)
     mapping: dict[str, str] = {}
-    for name in index.of_kind("local", "param"):
+    for name in index.of_kind("function", "param", "local"):
         for candidate in natural_alternatives(name, ctx.rng):
             if fresh.claim(candidate):
                 mapping[name] = candidate

@@ -69,7 +69,11 @@ def function_seed(seed: int, function_id: str, position: int) -> int:
 
 
 def variant_cache_key(split: CodeSplit, language: str, transforms: Sequence[str], seed: int) -> str:
-    blob = json.dumps([CACHE_VERSION, split.fingerprint(), language, list(transforms), seed])
+    from fidelity.transforms import code_fingerprint
+
+    blob = json.dumps(
+        [CACHE_VERSION, split.fingerprint(), language, list(transforms), seed, code_fingerprint()]
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 

@@ -80,6 +80,15 @@ def test_clone_probe_rewrites_first_function_scores_once_and_is_cached(demo_root
         probe.key,
     }
     assert len(keys) == 4
+    # other transform code makes other follow-ups: another key, never a stale cache hit
+    import fidelity.probe as probe_module
+
+    real = probe_module.code_fingerprint
+    probe_module.code_fingerprint = lambda: "other transform code"  # type: ignore[assignment]
+    try:
+        assert probe_key(split, "clone", config, teacher.handle()) not in keys
+    finally:
+        probe_module.code_fingerprint = real
 
 
 def test_vulnerability_probe_uses_c_transforms(demo_root: Path) -> None:

@@ -67,7 +67,8 @@ CASES = [
     (
         "natural_rename",
         "int f(char *buf, int len) {\n    int idx = 0;\n    return buf[idx] + len;\n}",
-        "int f(char *buffer, int length) {\n    int index = 0;\n    return buffer[index] + length;\n}",
+        # the function name too (lexicon: f -> file, the only option), as MORPH renamed function and parameters
+        "int file(char *buffer, int length) {\n    int index = 0;\n    return buffer[index] + length;\n}",
     ),
     (
         "rename_function",

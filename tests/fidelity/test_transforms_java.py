@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -36,8 +37,10 @@ CASES = [
     ),
     (
         "natural_rename",
-        "int count(String[] args, int idx) {\n    String buf = args[idx];\n    return buf.length();\n}",
-        "int count(String[] arguments, int index) {\n    String buffer = arguments[index];\n    return buffer.length();\n}",
+        # `measure` has no sub-token in the lexicon, so the function keeps its name (a known one is renamed too:
+        # test_natural_rename_renames_the_function)
+        "int measure(String[] args, int idx) {\n    String buf = args[idx];\n    return buf.length();\n}",
+        "int measure(String[] arguments, int index) {\n    String buffer = arguments[index];\n    return buffer.length();\n}",
     ),
     (
         "rename_function",
@@ -247,3 +250,19 @@ def test_every_java_transform_preserves_program_output(tmp_path: Path) -> None:
     assert expected.count("\n") == 7
     for name, output in zip(names, outputs, strict=True):
         assert output == expected, name
+
+
+def test_natural_rename_renames_the_function() -> None:
+    """MORPH's default rename covers the function: a lexicon-known name (``count``: total / num) changes at its
+    definition and its recursive call, and the parameter with it; an @Override method keeps its name."""
+    code = "int count(int[] arr, int n) {\n    return n == 0 ? 0 : arr[n - 1] + count(arr, n - 1);\n}"
+    for seed in range(3):
+        out = apply_transform(code, "java", "natural_rename", seed=seed).code
+        assert out is not None
+        name = out.split("(")[0].split()[-1]
+        assert name in ("total", "num"), out
+        assert f"+ {name}(" in out and "count" not in out, out
+        assert not re.search(r"\barr\b", out), out  # arr -> array, per the lexicon
+    override = "@Override\npublic int count(int[] arr) {\n    return arr.length;\n}"
+    out = apply_transform(override, "java", "natural_rename", seed=0).code
+    assert out is not None and "public int count(" in out, out

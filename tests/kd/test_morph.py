@@ -307,6 +307,12 @@ def test_metamorphic_variants_are_cached_by_data_transforms_and_seed(
     paths = {stats.cache_path, other_seed.cache_path, other_list.cache_path, other_data.cache_path}
     assert len(paths) == 4 and not any(s.cache_hit for s in (other_seed, other_list, other_data))
     assert len(list(tmp_path.glob("metamorphic/*.json"))) == 4
+    # other transform code (say natural_rename before it renamed the function): another key, not a stale hit
+    import fidelity.transforms as public_transforms
+
+    monkeypatch.setattr(public_transforms, "code_fingerprint", lambda: "other transform code")
+    other_code = metamorphic_split(split, "java", ["natural_rename"], seed=0)[1]
+    assert not other_code.cache_hit and other_code.cache_path not in paths
     # per-function seeds: a function's variant does not depend on the slice it was built in
     alone = metamorphic_split(
         CodeSplit("val", [(("2",), 0)], dict(JAVA)), "java", ["natural_rename"], seed=1
