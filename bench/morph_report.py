@@ -1,9 +1,11 @@
 """MORPH evidence tables from `bench/morph_bcb.sh` runs (writes bench/results/morph_bigclonebench.md).
 
-    PYTHONPATH=. python bench/morph_report.py runs/evidence/morph_clone [--n-test 400] [--out FILE]
+    PYTHONPATH=. python bench/morph_report.py runs/evidence/morph_clone [--n-test 400] [--out FILE] \
+        [--student avatar=runs/evidence/avatar_clone_full/avatar/model compressor=runs/evidence/avatar_clone_full/compressor/model]
 
 Reads the search result (``<root>/teacher/search``) and the exported students ``<root>/<targets>/model`` (targets
-``teacher`` and, when present, ``source``), predicts the first ``--n-test`` BigCloneBench test pairs and their
+``teacher`` and, when present, ``source``) and any ``--student NAME=DIR`` (AVATAR's and Compressor's students at
+the same budget, for MORPH's claim of fewer flips), predicts the first ``--n-test`` BigCloneBench test pairs and their
 metamorphic copies (the same ``natural_rename`` variants as training, from the cache) with the teacher and each
 student, and reports accuracy, F1, flips (count and rate) with 95 % bootstrap intervals (2,000 resamples of the
 test pairs) and the paired teacher-targets − source-targets difference in flips.
@@ -51,6 +53,15 @@ def main() -> None:
     parser.add_argument("root", type=Path)
     parser.add_argument("--n-test", type=int, default=400)
     parser.add_argument("--out", type=Path, default=None, help="print the tables here (default: stdout)")
+    parser.add_argument(
+        "--student",
+        nargs="*",
+        default=[],
+        metavar="NAME=DIR",
+        help="other students scored on the same pairs and copies (e.g. AVATAR's and Compressor's exported model dirs "
+        "at the same budget); each gets a paired flip difference against MORPH with a bootstrap interval and "
+        "McNemar's exact test",
+    )
     args = parser.parse_args()
     dm = CloneDetectionDataModule(str(DATA), max_eval_examples=args.n_test)
     test = dm.split("test")
@@ -75,6 +86,16 @@ def main() -> None:
                 length,
                 spec.name,
             )
+
+    for item in args.student:
+        name, sep, path = item.partition("=")
+        if not sep or not (Path(path) / "metacompress.json").is_file():
+            parser.error(f"--student {item!r}: expected NAME=DIR with DIR an exported model directory")
+        loaded = load_model_dir(Path(path))
+        config = loaded.model.encoder.config
+        spec_name = StudentSpec.from_roberta_config(config).name
+        length = min(400, int(config.max_position_embeddings) - 2)
+        models[name] = (loaded.model.eval(), loaded.tokenizer, length, spec_name)
 
     preds = {
         name: (predict(m, t, n, orig_ex), predict(m, t, n, meta_ex)) for name, (m, t, n, _) in models.items()
@@ -110,6 +131,34 @@ def main() -> None:
             f"Paired flip-rate difference, teacher − source targets: {d.mean():+.3f} [95% CI {lo:+.3f}, {hi:+.3f}] "
             f"({int((pt != qt).sum())} vs {int((ps != qs).sum())} flips on the same {len(y)} pairs).",
         ]
+    morph = next((n for n in names if n.endswith("=teacher")), names[0] if names else None)
+    others = [n for n in preds if not n.startswith("MORPH") and not n.startswith("teacher")]
+    if morph is not None and others:
+        from statsmodels.stats.contingency_tables import mcnemar
+
+        lines += [
+            "",
+            f"Flips of {morph} vs the other students on the same {len(y)} pairs (paired: difference in flip rate "
+            "with a 2,000-resample bootstrap interval; McNemar's exact test on the pairs where exactly one flips):",
+            "",
+            "| other student | MORPH flips | other flips | MORPH − other flip rate [95% CI] | relative | McNemar p |",
+            "|---|---|---|---|---|---|",
+        ]
+        fm = preds[morph][0] != preds[morph][1]
+        for other in others:
+            fo = preds[other][0] != preds[other][1]
+            d = fm.astype(float) - fo.astype(float)
+            lo, hi = np.percentile([d[i].mean() for i in idx], [2.5, 97.5])
+            table = [
+                [int((fm & fo).sum()), int((fm & ~fo).sum())],
+                [int((~fm & fo).sum()), int((~fm & ~fo).sum())],
+            ]
+            p_value = float(mcnemar(table, exact=True).pvalue)
+            rel = f"{(fm.sum() - fo.sum()) / fo.sum():+.0%}" if fo.sum() else "n/a"
+            lines.append(
+                f"| {other} | {int(fm.sum())} | {int(fo.sum())} | {d.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] | {rel} "
+                f"| {p_value:.3g} |"
+            )
     summary = json.loads((args.root / "teacher" / "search" / "search_result.json").read_text())
     sur = summary["surrogates"]
     lines += [
