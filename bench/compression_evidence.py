@@ -244,6 +244,7 @@ def main() -> None:
             "acc_ci": wilson(k, n),
             "f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
             "agreement": float((pred == preds["teacher"]).float().mean()),
+            "positive_rate": float((pred == 1).float().mean()),
             "mcnemar_p": mcnemar_p(preds["teacher"] == labels, right),
             "latency_s": lat[name],
             "speedup": lat["teacher"] / lat[name],

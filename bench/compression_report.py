@@ -87,11 +87,15 @@ def _ordering_rows(state: dict[str, Any]) -> list[str]:
 
     kinds: dict[str, str] = state.get("kinds", {})
     runs = state.get("fidelity_runs", {})
+    rows = state.get("rows", {})
+    # a model that predicts one class for every test example is "robust" for free (nothing flips, no attack can
+    # change its answer): such models are left out of the pools and named below the table
+    collapsed = [n for n in runs if rows.get(n, {}).get("positive_rate") in (0.0, 1.0)]
     asr: dict[str, list[int]] = {}
     viol: dict[str, list[int]] = {}
     for name, run_id in runs.items():
         kind = kinds.get(name)
-        if kind is None:
+        if kind is None or name in collapsed:
             continue
         m = _fidelity_metrics(run_id)
         a = asr.setdefault(kind, [0, 0])
@@ -110,7 +114,7 @@ def _ordering_rows(state: dict[str, Any]) -> list[str]:
         "|---|---|---|---|",
     ]
     for kind in sorted(asr):
-        members = ", ".join(n for n in runs if kinds.get(n) == kind)
+        members = ", ".join(n for n in runs if kinds.get(n) == kind and n not in collapsed)
         lines.append(f"| {kind} | {members} | {_wilson(*asr[kind])} | {_wilson(*viol[kind])} |")
     lines += [
         "",
@@ -130,6 +134,11 @@ def _ordering_rows(state: dict[str, Any]) -> list[str]:
                 odds, p = fisher_exact(table)
                 cells.append(f"{odds:.2f} | {p:.3g}")
             lines.append(f"| {a} vs {b} | {cells[0]} | {cells[1]} |")
+    if collapsed:
+        lines += [
+            "",
+            f"Left out of the pools — predict one class for every test example: {', '.join(collapsed)}.",
+        ]
     lines += [
         "",
         "Follow-ups of one original are not independent, and every model is scored on the same follow-ups, so "
