@@ -134,7 +134,7 @@ def main() -> None:
     morph = next((n for n in names if n.endswith("=teacher")), names[0] if names else None)
     others = [n for n in preds if not n.startswith("MORPH") and not n.startswith("teacher")]
     if morph is not None and others:
-        from statsmodels.stats.contingency_tables import mcnemar
+        from fidelity.stats import difference_interval, mcnemar_exact  # tested against statsmodels / scipy
 
         lines += [
             "",
@@ -147,17 +147,12 @@ def main() -> None:
         fm = preds[morph][0] != preds[morph][1]
         for other in others:
             fo = preds[other][0] != preds[other][1]
-            d = fm.astype(float) - fo.astype(float)
-            lo, hi = np.percentile([d[i].mean() for i in idx], [2.5, 97.5])
-            table = [
-                [int((fm & fo).sum()), int((fm & ~fo).sum())],
-                [int((~fm & fo).sum()), int((~fm & ~fo).sum())],
-            ]
-            p_value = float(mcnemar(table, exact=True).pvalue)
+            diff = difference_interval(fm.astype(float), fo.astype(float), n_boot=2000, seed=0)
+            p_value = mcnemar_exact(int((fm & ~fo).sum()), int((~fm & fo).sum()))
             rel = f"{(fm.sum() - fo.sum()) / fo.sum():+.0%}" if fo.sum() else "n/a"
             lines.append(
-                f"| {other} | {int(fm.sum())} | {int(fo.sum())} | {d.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] | {rel} "
-                f"| {p_value:.3g} |"
+                f"| {other} | {int(fm.sum())} | {int(fo.sum())} | {diff.estimate:+.3f} [{diff.low:+.3f}, "
+                f"{diff.high:+.3f}] | {rel} | {p_value:.3g} |"
             )
     summary = json.loads((args.root / "teacher" / "search" / "search_result.json").read_text())
     sur = summary["surrogates"]
