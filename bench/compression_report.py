@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -24,6 +25,7 @@ def _wilson(k: int, n: int) -> str:
     return f"{k}/{n} = {k / n:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
+@functools.cache  # the relations, attack and ordering tables read the same runs
 def _fidelity_metrics(run_id: str) -> dict[str, float]:
     import mlflow
 
