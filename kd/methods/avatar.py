@@ -35,7 +35,12 @@ from kd.losses import kd_kl_loss
 from kd.models.classifier import check_head
 from kd.models.ref import FreshModel, ModelRef
 from kd.modules import plain_hparams
-from kd.search.avatar_search import plan_avatar, run_avatar_search, save_trials_csv
+from kd.search.avatar_search import (
+    DEFAULT_COLLAPSE_MIN_FRACTION,
+    plan_avatar,
+    run_avatar_search,
+    save_trials_csv,
+)
 from kd.search.objectives import CostModel
 from kd.search.result import RESULT_FILE, SavedSearch, SearchOutcome, load_search_result
 from kd.search.trials import Trial, TrialRunner, launcher_by_name
@@ -75,7 +80,7 @@ class AvatarSearch:
     flops_convention: Literal["avatar_single", "avatar_clone", "spec", "compressor"] | None = None
     # a trial whose model puts at most this share of validation examples in its rarer predicted class is
     # "collapsed": recorded, kept out of the surrogate (kd.search.avatar_search.is_collapsed_trial)
-    collapse_min_fraction: float = 0.0
+    collapse_min_fraction: float = DEFAULT_COLLAPSE_MIN_FRACTION
 
     def make_launcher(self) -> Any:
         """The trial launcher these settings name (``ray_address`` reaches the Ray launcher as ``address``)."""

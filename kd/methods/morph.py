@@ -55,6 +55,7 @@ from kd.methods.morph_data import (
 from kd.models.inference import predict_logits
 from kd.models.ref import FreshModel, ModelRef
 from kd.modules import plain_hparams
+from kd.search.avatar_search import DEFAULT_COLLAPSE_MIN_FRACTION
 from kd.search.morph_search import guard_flips, is_collapsed, plan_morph, run_morph_search
 from kd.search.result import SearchOutcome
 from kd.search.trials import Trial, TrialRunner
@@ -219,7 +220,7 @@ class MorphKD(AvatarKD):
         transforms: list[str] | None = None,
         metamorphic_seed: int = 0,
         augment_targets: Literal["teacher", "source"] = "teacher",
-        collapse_min_fraction: float = 0.0,
+        collapse_min_fraction: float = DEFAULT_COLLAPSE_MIN_FRACTION,
     ) -> None:
         if isinstance(search, dict):  # a trial process passes plain JSON
             search = MorphSearch(**search)

@@ -8,6 +8,7 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pytest
+import torch
 
 from kd.cost import size_mb
 from kd.search import Gene, SearchSpace
@@ -221,6 +222,35 @@ def test_is_collapsed_trial_reads_the_positive_rate_of_the_best_model() -> None:
     assert is_collapsed_trial(result(0.98), min_fraction=0.05)
     assert not is_collapsed_trial(result(None))  # no rate logged: unknown, not collapsed
     assert not is_collapsed_trial(result(1.0, "failed"))
+
+
+def test_the_methods_default_collapse_rule_is_two_percent() -> None:
+    """The shipped default counts the 99 %-one-class trial of the 4,000-pair BigCloneBench search as collapsed
+    (bench/results/avatar_clone.md) and a student with 10 % in its rarer class as learned."""
+    from kd.methods.avatar import AvatarSearch
+    from kd.methods.morph import MorphKD, flip_metrics
+    from kd.models.ref import ModelRef
+    from kd.search.avatar_search import DEFAULT_COLLAPSE_MIN_FRACTION, is_collapsed_trial
+    from kd.search.trials import TrialResult
+
+    default = AvatarSearch().collapse_min_fraction
+    assert default == DEFAULT_COLLAPSE_MIN_FRACTION == 0.02
+    assert MorphKD(ModelRef("t")).collapse_min_fraction == 0.02
+
+    def result(rate: float) -> TrialResult:
+        return TrialResult("t", "ok", 0.8, {"val/positive_rate": rate}, 1.0)
+
+    assert is_collapsed_trial(result(0.99), default) and is_collapsed_trial(result(0.015), default)
+    assert not is_collapsed_trial(result(0.90), default) and not is_collapsed_trial(result(0.03), default)
+    # MORPH's guard on originals + variants: 1 of 100 predictions in the rarer label (1 %) is collapsed, 5 % not
+    labels = torch.zeros(50, dtype=torch.long)
+    ones = torch.ones(50, dtype=torch.long)
+    almost = ones.clone()
+    almost[0] = 0
+    assert flip_metrics(almost, ones, labels, default)["collapsed"] == 1.0
+    five = ones.clone()
+    five[:5] = 0
+    assert flip_metrics(five, ones, labels, default)["collapsed"] == 0.0
 
 
 def test_best_metrics_keep_the_positive_rate_of_the_best_validation() -> None:
