@@ -47,23 +47,13 @@ from tokenizers import Tokenizer  # noqa: E402
 
 from kd.data.datamodules import CloneDetectionDataModule  # noqa: E402
 from kd.losses import kd_kl_loss  # noqa: E402
-from kd.models.classifier import CodeClassifier, length_groups  # noqa: E402
+from kd.models.classifier import CodeClassifier, padded_positions  # noqa: E402
 from kd.models.io import from_config  # noqa: E402
 
 
 def padding(batches: list[dict[str, torch.Tensor]], grouped: bool) -> float:
-    real = total = 0
-    for b in batches:
-        lengths = sorted(b["attention_mask"].sum(1).tolist())
-        real += sum(lengths)
-        if grouped:
-            bounds = length_groups(lengths)
-            total += sum(
-                (bounds[g + 1] - bounds[g]) * lengths[bounds[g + 1] - 1] for g in range(len(bounds) - 1)
-            )
-        else:
-            total += len(lengths) * lengths[-1]
-    return 1 - real / total
+    lengths = [b["attention_mask"].sum(1).tolist() for b in batches]
+    return 1 - sum(map(sum, lengths)) / sum(padded_positions(x, grouped) for x in lengths)
 
 
 def fit_step(

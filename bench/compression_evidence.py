@@ -34,6 +34,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+# intervals and tests shared with the study (fidelity.stats: tested against statsmodels / scipy)
+from fidelity.stats import mcnemar_paired, wilson  # noqa: E402
 from kd.compress.api import StructuredSettings, prune_dir, quantize_dir, size_report  # noqa: E402
 from kd.data.encoding import CodeEncoder  # noqa: E402
 from kd.models.inference import predict_logits  # noqa: E402
@@ -41,21 +43,6 @@ from kd.models.io import LoadedModel, load_classifier  # noqa: E402
 
 CONFIG_DIR = {"clone": "bigclonebench", "vulnerability": "devign"}
 N_INPUTS = {"clone": 2, "vulnerability": 1}
-
-
-def wilson(k: int, n: int) -> tuple[float, float]:
-    from statsmodels.stats.proportion import proportion_confint
-
-    lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson") if n else (float("nan"),) * 2
-    return float(lo), float(hi)
-
-
-def mcnemar_p(a_right: torch.Tensor, b_right: torch.Tensor) -> float:
-    from statsmodels.stats.contingency_tables import mcnemar
-
-    b = int((a_right & ~b_right).sum())
-    c = int((~a_right & b_right).sum())
-    return float(mcnemar([[0, b], [c, 0]], exact=True).pvalue) if b + c else 1.0
 
 
 def fine_tune(task: str, ratio: float, out: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -241,11 +228,11 @@ def main() -> None:
         size = size_report(variants[name]) if name in variants else size_report(teacher)
         rows[name] = {
             "acc": k / n,
-            "acc_ci": wilson(k, n),
+            "acc_ci": (wilson(k, n).low, wilson(k, n).high),
             "f1": 2 * tp / (2 * tp + fp + fn) if tp else 0.0,
             "agreement": float((pred == preds["teacher"]).float().mean()),
             "positive_rate": float((pred == 1).float().mean()),
-            "mcnemar_p": mcnemar_p(preds["teacher"] == labels, right),
+            "mcnemar_p": mcnemar_paired((preds["teacher"] == labels).numpy(), right.numpy()),
             "latency_s": lat[name],
             "speedup": lat["teacher"] / lat[name],
             "size": size,

@@ -17,12 +17,12 @@ RELATIONS = (
 
 
 def _wilson(k: int, n: int) -> str:
-    from statsmodels.stats.proportion import proportion_confint
+    from fidelity.stats import wilson  # the study's Wilson interval (tested against statsmodels)
 
     if not n:
         return "n/a"
-    lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
-    return f"{k}/{n} = {k / n:.3f} [{lo:.3f}, {hi:.3f}]"
+    ci = wilson(k, n)
+    return f"{k}/{n} = {k / n:.3f} [{ci.low:.3f}, {ci.high:.3f}]"
 
 
 @functools.cache  # the relations, attack and ordering tables read the same runs

@@ -31,7 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_distill import ROOT, fit_cli  # noqa: E402
 
-from kd.models.classifier import length_groups  # noqa: E402
+from kd.models.classifier import padded_positions  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 import lightning as L  # noqa: E402
@@ -132,23 +132,9 @@ def instrument(timer: PhaseTimer) -> None:
 
 def padding_fraction(batches: list[dict[str, torch.Tensor]], grouped: bool) -> float:
     """Padded share of the token positions the student encodes (per length group when ``grouped``)."""
-    real = total = 0
-    for batch in batches:
-        lengths = batch["attention_mask"].sum(1)
-        real += int(lengths.sum())
-        if not grouped:
-            total += int(lengths.numel() * lengths.max())
-            continue
-        padded = _grouped_positions(sorted(lengths.tolist()))
-        total += padded
-    return 1 - real / total if total else 0.0
-
-
-def _grouped_positions(sorted_lengths: list[int]) -> int:
-    bounds = length_groups(sorted_lengths)
-    return sum(
-        (bounds[g + 1] - bounds[g]) * sorted_lengths[bounds[g + 1] - 1] for g in range(len(bounds) - 1)
-    )
+    lengths = [batch["attention_mask"].sum(1).tolist() for batch in batches]
+    total = sum(padded_positions(x, grouped) for x in lengths)
+    return 1 - sum(map(sum, lengths)) / total if total else 0.0
 
 
 def print_padding(n: int, batch_size: int) -> None:

@@ -37,6 +37,19 @@ def length_groups(sorted_lengths: list[int], max_padding: float = 0.1, max_group
         groups += 1
 
 
+def padded_positions(lengths: list[int], grouped: bool) -> int:
+    """Token positions the encoder processes for rows of these lengths: the whole batch cut to its longest row,
+    or (``grouped``) each :func:`length_groups` group cut to its own longest row (the benches' padding share is
+    ``1 − sum(lengths) / padded_positions``)."""
+    ordered = sorted(lengths)
+    if not ordered:
+        return 0
+    if not grouped:
+        return len(ordered) * ordered[-1]
+    bounds = length_groups(ordered)
+    return sum((bounds[g + 1] - bounds[g]) * ordered[bounds[g + 1] - 1] for g in range(len(bounds) - 1))
+
+
 def check_head(pooling: str, pair_features: str) -> None:
     """Raise a ValueError naming the option when ``pooling`` or ``pair_features`` is not a known head."""
     if pooling not in POOLINGS:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from kd.models.classifier import length_groups
+from kd.models.classifier import length_groups, padded_positions
 from kd.models.io import from_config
 from tests.kd.helpers import TINY_SPEC, tiny_model, tiny_tokenizer
 
@@ -33,6 +33,16 @@ from tests.kd.helpers import TINY_SPEC, tiny_model, tiny_tokenizer
 )
 def test_length_groups_hand_cases(lengths, max_padding, max_groups, expected) -> None:
     assert length_groups(lengths, max_padding, max_groups) == expected
+
+
+def test_padded_positions_hand_cases() -> None:
+    # whole batch: 4 rows cut to the longest (8) = 32 positions, 24 real
+    assert padded_positions([8, 4, 8, 4], grouped=False) == 32
+    # grouped: length_groups splits [4, 4, 8, 8] into [4, 4] and [8, 8] -> 2*4 + 2*8 = 24, no padding
+    assert padded_positions([8, 4, 8, 4], grouped=True) == 24
+    # already within 10 %: one group, the same as the whole batch (10 rows of 10 and one of 11: 11*11 = 121)
+    assert padded_positions([10] * 10 + [11], grouped=True) == 121
+    assert padded_positions([], grouped=True) == padded_positions([], grouped=False) == 0
 
 
 def _batch(n_rows: int, width: int, seed: int, vocab: int) -> tuple[torch.Tensor, torch.Tensor]:
