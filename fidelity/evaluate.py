@@ -222,7 +222,7 @@ def evaluate_models(
     the student's (default: the same), so each model can read what it was trained on."""
     from kd.data.datamodules import CloneDetectionDataModule, DefectDataModule
     from kd.distill import model_fingerprint
-    from kd.models.io import load_classifier
+    from kd.models.io import input_length, load_classifier
     from kd.modules import n_inputs_for
 
     n_inputs = n_inputs_for(task)
@@ -236,6 +236,7 @@ def evaluate_models(
     t_loaded = load_classifier(teacher, n_inputs)
     s_loaded = load_classifier(student, n_inputs)
     t_model, s_model = t_loaded.model.eval(), s_loaded.model.eval()
+    max_length = input_length(t_model, max_length, False, "teacher")
     t_encoder = CodeEncoder(t_loaded.tokenizer, max_length)
 
     def teacher_predict(examples: list[tuple[str, ...]]) -> torch.Tensor:
@@ -247,7 +248,8 @@ def evaluate_models(
         t_model, t_loaded.tokenizer, model_fingerprint(ModelRef(teacher)), max_length, teacher_predict
     )
     probe = build_probe(data, task, config, handle, use_cache=use_cache)
-    s_encoder = CodeEncoder(s_loaded.tokenizer, student_max_length or max_length)
+    s_length = input_length(s_model, student_max_length or max_length, bool(student_max_length), "student")
+    s_encoder = CodeEncoder(s_loaded.tokenizer, s_length)
     result = fidelity_relations(probe, student_probs(probe, s_model, s_encoder, batch_size), thresholds)
     if attack_student:
         result.attacks = compare_attacks(probe, data, config, s_model, s_encoder, progress=True)

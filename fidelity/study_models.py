@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from tokenizers import Tokenizer
 
 from fidelity.study_config import ModelEntry
 from kd.models.classifier import CodeClassifier
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -95,7 +98,7 @@ def load_study_model(
     """Load ``entry``; errors name the model (``student 'x': ...``)."""
     from kd.cost import actual_param_count
     from kd.distill import model_fingerprint
-    from kd.models.io import META, load_classifier
+    from kd.models.io import META, input_length, load_classifier
     from kd.models.ref import ModelRef
     from kd.modules import n_inputs_for
 
@@ -107,6 +110,9 @@ def load_study_model(
             f"model {entry.name!r}: cannot load {entry.source or entry.mlflow_run!r}: {exc}"
         ) from exc
     model = loaded.model.eval()
+    max_length = input_length(
+        model, entry.max_length or default_max_length, bool(entry.max_length), entry.name
+    )
     params = actual_param_count(model)
     meta_path = Path(source) / META
     meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
@@ -122,7 +128,7 @@ def load_study_model(
         tokenizer=loaded.tokenizer,
         source=source,
         fingerprint=fingerprint,
-        max_length=entry.max_length or default_max_length,
+        max_length=max_length,
         method=method,
         params=params,
         size_mb=serialized_mb(model, half=entry.quantize == "fp16"),

@@ -11,6 +11,7 @@ Formats (``detect_format``):
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,8 @@ from kd.data.specials import SpecialTokens
 from kd.models.classifier import CodeClassifier
 from kd.models.encoders import default_pooling, encoder_from_config, encoder_from_pretrained
 from kd.spec import StudentSpec
+
+log = logging.getLogger(__name__)
 
 Format = Literal["auto", "hf", "metacompress", "compressor"]
 META = "metacompress.json"
@@ -226,3 +229,33 @@ def import_compressor(directory: Path) -> LoadedModel:
 
 def count_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def max_input_tokens(model: torch.nn.Module) -> int | None:
+    """Longest input (special tokens included) the model's position table holds, or None when it has none.
+
+    RoBERTa-family encoders start positions after the padding index (``max_position_embeddings − pad − 1``
+    usable, 512 for ``roberta-base``'s 514); BERT-family ones use every position."""
+    config = getattr(getattr(model, "encoder", None), "config", None)
+    positions = getattr(config, "max_position_embeddings", None)
+    if positions is None:
+        return None
+    if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert"):
+        return int(positions) - int(getattr(config, "pad_token_id", 1) or 0) - 1
+    return int(positions)
+
+
+def input_length(model: torch.nn.Module, requested: int, explicit: bool, name: str) -> int:
+    """Tokens per function ``model`` should read: ``requested``, cut to :func:`max_input_tokens` when it came from
+    a default (reading past the position table would fail mid-run), an error naming ``name`` when it was asked
+    for explicitly."""
+    limit = max_input_tokens(model)
+    if limit is None or requested <= limit:
+        return requested
+    if explicit:
+        raise ValueError(
+            f"model {name!r}: max_length {requested} exceeds the {limit} tokens its position table holds; "
+            f"set max_length <= {limit}"
+        )
+    log.info("%s reads %d tokens per function (its position table's limit, < %d)", name, limit, requested)
+    return limit

@@ -232,3 +232,66 @@ def test_student_from_an_mlflow_run_uses_the_model_it_exported(
     assert by_run.method == "hinton"
     with pytest.raises(ValueError, match="model 'ghost'.*MLflow run 'nope'"):
         load_study_model(ModelEntry(name="ghost", mlflow_run="nope"), "clone", 64, uri)
+
+
+def test_a_student_with_a_short_position_table_reads_what_it_can_hold(tmp_path: Path) -> None:
+    """AVATAR/MORPH students have their own max_seq_len (e.g. 274 positions): the study's default length is cut
+    to it (reading 400 tokens would index past the table), and an explicit longer max_length names the model."""
+    from transformers import RobertaConfig, RobertaModel
+
+    from fidelity.study_config import ModelEntry
+    from fidelity.study_models import load_study_model
+    from kd.models.io import from_config, max_input_tokens
+    from tests.kd.helpers import TINY_SPEC, tiny_tokenizer
+
+    # the limit, checked against Hugging Face's RoBERTa itself: 34 positions, padding index 1 -> 32 tokens
+    hf = RobertaModel(
+        RobertaConfig(
+            vocab_size=50,
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_position_embeddings=34,
+            pad_token_id=1,
+        )
+    )
+    hf(torch.full((1, 32), 5))
+    with pytest.raises((IndexError, RuntimeError)):  # past the table (which error depends on the version)
+        hf(torch.full((1, 33), 5))
+
+    tok = tiny_tokenizer()
+    spec = TINY_SPEC.replace(vocab_size=tok.get_vocab_size(), max_position_embeddings=34)
+    model = from_config(spec.to_roberta_config(), 2, tok)
+    assert max_input_tokens(model) == 32
+    directory = save_model_dir(model, tok, tmp_path / "short", {"method": "avatar"})
+    loaded = load_study_model(ModelEntry(name="short", source=str(directory)), "clone", 64)
+    assert loaded.max_length == 32
+    with pytest.raises(ValueError, match="model 'short': max_length 64 exceeds the 32 tokens"):
+        load_study_model(ModelEntry(name="short", source=str(directory), max_length=64), "clone", 64)
+
+
+def test_input_length_cuts_defaults_and_names_explicit_overruns() -> None:
+    from types import SimpleNamespace
+
+    from transformers import BertConfig, BertModel
+
+    from kd.models.io import input_length, max_input_tokens
+
+    # BERT numbers positions from 0: all 34 usable (checked on Hugging Face's BertModel)
+    config = BertConfig(
+        vocab_size=50,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=34,
+    )
+    BertModel(config)(torch.full((1, 34), 5))
+    model = SimpleNamespace(encoder=SimpleNamespace(config=config))
+    assert max_input_tokens(model) == 34  # type: ignore[arg-type]
+    assert input_length(model, 30, True, "b") == 30  # type: ignore[arg-type]
+    assert input_length(model, 400, False, "b") == 34  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="model 'b': max_length 400 exceeds the 34 tokens"):
+        input_length(model, 400, True, "b")  # type: ignore[arg-type]
+    assert input_length(SimpleNamespace(), 400, True, "x") == 400  # type: ignore[arg-type]  # no table: no limit
