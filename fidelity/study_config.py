@@ -99,6 +99,8 @@ class StudyConfig:
     thresholds: ThresholdSettings = field(default_factory=ThresholdSettings)
     statistics: StatsSettings = field(default_factory=StatsSettings)
     mlflow: MlflowSettings = field(default_factory=MlflowSettings)
+    # pairs of student names compared head to head (paired flips, violation, attack success), e.g. [morph, avatar]
+    comparisons: tuple[tuple[str, ...], ...] = ()
 
     def models(self) -> tuple[ModelEntry, ...]:
         return (self.teacher, *self.students)
@@ -174,6 +176,15 @@ def _check(config: StudyConfig) -> None:
             raise StudyConfigError(
                 f"`{where}.quantize` must be one of {', '.join(QUANTIZE)}, got {entry.quantize!r}"
             )
+    students = [s.name for s in config.students]
+    for i, pair in enumerate(config.comparisons):
+        if len(pair) != 2 or pair[0] == pair[1]:
+            raise StudyConfigError(f"`comparisons[{i}]` must name two different students, got {list(pair)}")
+        for name in pair:
+            if name not in students:
+                raise StudyConfigError(
+                    f"`comparisons[{i}]` names {name!r}, which is not a student; students: {', '.join(students)}"
+                )
     for key, value in (
         ("probe.n", config.probe.n),
         ("attacks.n_attack", config.attacks.n_attack),

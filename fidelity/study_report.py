@@ -22,6 +22,7 @@ from fidelity.evaluate import ALL
 from fidelity.report import markdown_table
 from fidelity.stats import Interval, n_for_half_width, n_for_wilson_half_width
 from fidelity.study import StudyResult
+from fidelity.study_compare import kind_rows, left_out, pair_row, student_columns, verdict
 from fidelity.study_figures import forest_png, heatmap_png, scatter_png
 from fidelity.study_stats import NULLS, Row
 
@@ -157,6 +158,65 @@ def claim_lines(r: StudyResult) -> list[str]:
     return lines
 
 
+def comparison_sections(r: StudyResult) -> list[tuple[str, pd.DataFrame | list[str]]]:
+    """By compression kind (pooled, differences between kinds) and the configured student-vs-student pairs."""
+    st = r.config.statistics
+    cols = {s.model.name: student_columns(s, r.probe) for s in r.students}
+    out: list[tuple[str, pd.DataFrame | list[str]]] = []
+    per_kind, pairs = kind_rows(list(cols.values()), st.n_boot, st.confidence, st.seed)
+    notes = left_out(list(cols.values()))
+    if per_kind:
+        table = pd.DataFrame(
+            {
+                "kind": row["kind"],
+                "students": row["students"],
+                "agreement violation (transforms)": f"{row['agreement_violation_k']}/{row['agreement_violation_n']} = "
+                + cell(row, "agreement_violation"),
+                "attack success (direct)": f"{row['attack_success_k']}/{row['attack_success_n']} = "
+                + cell(row, "attack_success")
+                if row["attack_success_n"]
+                else "n/a",
+            }
+            for row in per_kind
+        )
+        out.append(
+            ("By compression kind (pooled over each kind's students; bootstrap over probe examples)", table)
+        )
+    lines = [
+        f"{p['kinds']}: agreement violation {cell(p, 'agreement_violation')} → "
+        f"{verdict(p, 'agreement_violation', 'the first kind keeps more agreement', 'the first kind violates more')}; "
+        f"attack success {cell(p, 'attack_success') if 'attack_success' in p else 'n/a'} → "
+        f"{verdict(p, 'attack_success', 'the first kind is fooled less', 'the first kind is fooled more')}"
+        for p in pairs
+    ]
+    if len(per_kind) < 2:
+        lines.append(
+            f"{len(per_kind)} compression kind(s) with a usable student: no difference between kinds to test"
+        )
+    out.append(("Do distilled models lose the most (Awal et al.)? Differences between kinds", lines + notes))
+    rows = [pair_row(cols[a], cols[b], st.n_boot, st.confidence, st.seed) for a, b in r.config.comparisons]
+    if rows:
+        lines = []
+        for row in rows:
+            a, b = row["comparison"].split(" − ")
+            lines.append(
+                f"{row['comparison']}: own flip rate {row['flip_rate_a']:.3f} vs {row['flip_rate_b']:.3f} on the same "
+                f"{row['n_pairs']} transform follow-ups, difference {cell(row, 'flip_rate')} (McNemar p "
+                f"{_p(row['flip_mcnemar_p'])}) → {verdict(row, 'flip_rate', f'{a} flips less', f'{a} flips more')}; "
+                f"agreement violation difference {cell(row, 'agreement_violation')} → "
+                f"{verdict(row, 'agreement_violation', f'{a} agrees more', f'{a} agrees less')}"
+                + (
+                    f"; attack success difference on the {row['attacked_both']} originals both had right "
+                    f"{cell(row, 'attack_success')} → "
+                    f"{verdict(row, 'attack_success', f'{a} is fooled less', f'{a} is fooled more')}"
+                    if "attack_success" in row
+                    else ""
+                )
+            )
+        out.append(("Student vs student (`comparisons`; paired on the same follow-ups and originals)", lines))
+    return out
+
+
 def _settings(r: StudyResult) -> list[tuple[str, str]]:
     c = r.config
     return [
@@ -189,6 +249,7 @@ def sections(r: StudyResult) -> list[tuple[str, pd.DataFrame | list[str]]]:
     claims = claim_lines(r)
     if claims:
         out.append(("Does the student drop more under attack than its teacher?", claims))
+    out += comparison_sections(r)
     out.append(("Sample size", power_lines(r)))
     return out
 

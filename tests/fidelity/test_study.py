@@ -131,10 +131,16 @@ def test_study_cli_writes_reports_csv_and_nested_mlflow_runs(
     models: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "study.yaml"
-    path.write_text(yaml.safe_dump(_config(models, tmp_path, ["s1", "s2"])))
+    config = _config(models, tmp_path, ["s1", "s2"])
+    config["comparisons"] = [["s1", "s2"]]
+    path.write_text(yaml.safe_dump(config))
     assert main(["study", "--config", str(path)]) == 0
     out = capsys.readouterr().out
     assert "## Agreement violation per follow-up" in out and "MLflow parent run" in out
+    # random tiny students may collapse to one label: then they are named and left out of the pooling
+    assert "## Do distilled models lose the most" in out
+    assert "| distilled | s1, s2 |" in out or ("s1: collapsed" in out and "s2: collapsed" in out)
+    assert "## Student vs student" in out and "s1 − s2: own flip rate" in out
     report = tmp_path / "report"
     tidy = pd.read_csv(report / "tidy.csv")
     assert set(tidy["student"]) == {"s1", "s2"}
@@ -166,6 +172,8 @@ def test_study_cli_writes_reports_csv_and_nested_mlflow_runs(
         (lambda c: c["students"][0].update(quantize="int4"), "students[0].quantize"),
         (lambda c: c["students"][0].pop("source"), "students[0]"),
         (lambda c: c.update(task="translation"), "`task` must be one of"),
+        (lambda c: c.update(comparisons=[["s1", "ghost"]]), "`comparisons[0]` names 'ghost'"),
+        (lambda c: c.update(comparisons=[["s1"]]), "`comparisons[0]` must name two different students"),
     ],
 )
 def test_malformed_study_yaml_names_the_bad_key(
