@@ -145,11 +145,16 @@ def fidelity_run(
     return str(runs[0].info.run_id)
 
 
-def kind_of(name: str, distilled: bool) -> str:
-    """The seed paper's three kinds of compression (Awal et al.): quantized, pruned, distilled."""
-    if distilled:
-        return "distilled"
-    return "quantized" if name in ("int8-dynamic", "fp16") else "pruned"
+def kind_of(directory: Path) -> str:
+    """The seed paper's three kinds of compression (Awal et al.): quantized, pruned, distilled — from the method
+    the model dir records (the study's rule, fidelity.study_compare.compression_kind), not from its display name."""
+    from fidelity.study_compare import compression_kind
+
+    method = str(json.loads((directory / "metacompress.json").read_text()).get("method", ""))
+    kind = compression_kind(method)
+    if kind is None:
+        raise ValueError(f"{directory}: method {method!r} names no compression kind")
+    return kind
 
 
 def main() -> None:
@@ -193,15 +198,13 @@ def main() -> None:
     )
     facts = state.setdefault("facts", {})
     variants = build_variants(args.task, teacher, root, args, facts)
-    distilled: set[str] = set()
     for item in args.distilled:
         name, sep, path = item.partition("=")
-        distilled.add(name)
         if not sep or not (Path(path) / "metacompress.json").is_file():
             p.error(f"--distilled {item!r}: expected NAME=DIR with DIR a model directory (metacompress.json)")
         variants[name] = Path(path).resolve()
         facts.setdefault(name, {})["made_by"] = f"distilled elsewhere: {path}"
-    state["kinds"] = {name: kind_of(name, name in distilled) for name in variants}
+    state["kinds"] = {name: kind_of(Path(directory)) for name, directory in variants.items()}
     state_path.write_text(json.dumps(state, indent=2))
 
     from kd.data.datamodules import CloneDetectionDataModule, DefectDataModule
