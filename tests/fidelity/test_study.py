@@ -303,3 +303,11 @@ def test_input_length_cuts_defaults_and_names_explicit_overruns() -> None:
     with pytest.raises(ValueError, match="model 'b': max_length 400 exceeds the 34 tokens"):
         input_length(model, 400, True, "b")  # type: ignore[arg-type]
     assert input_length(SimpleNamespace(), 400, True, "x") == 400  # type: ignore[arg-type]  # no table: no limit
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).resolve().parents[2] / "studies").glob("*.yaml")), ids=str
+)
+def test_shipped_study_configs_parse(path: Path) -> None:
+    config = load_study(path)
+    assert config.students and config.probe.n >= 1
