@@ -5,7 +5,8 @@
 #   PYTHONPATH=. python bench/morph_report.py runs/evidence/morph_clone   # the tables of the results file
 # The issue-size run (bench/results/morph_bigclonebench.md, "4,000-pair" section) overrides the sizes:
 #   COLLAPSE=0.02 ROOT=runs/evidence/morph_clone_4k TRIALS=12 TRIAL_TRAIN=2000 TRIAL_EVAL=300 TRAIN=4000 EVAL=1000 \
-#     GENES='{"attention_probs_dropout_prob": [0.0], "learning_rate": [0.001]}' bash bench/morph_bcb.sh
+#     GENES='{"attention_probs_dropout_prob": [0.0], "learning_rate": [0.001], "num_hidden_layers": {"low": 1, "high": 6},
+#            "intermediate_size": {"low": 32, "high": 512}, "max_seq_len": {"low": 256, "high": 320}}' bash bench/morph_bcb.sh
 # Departures from lightning_configs/bigclonebench/morph.yaml (all for time): 6 trials on 200 pairs (eval 100),
 # max_seq_len 128 and 1-4 layers in the search space, 1 epoch on TRAIN (400) distillation pairs + their copies,
 # EVAL (400) validation and test pairs, no FidelityCallback, no efficiency report.
