@@ -168,7 +168,7 @@ def pair_row(a: StudentColumns, b: StudentColumns, n_boot: int, confidence: floa
     directly attacked originals (success, over examples both had right), bootstrap over probe examples."""
     if not np.array_equal(a.cluster, b.cluster):
         raise ValueError(f"students {a.name!r} and {b.name!r} were not scored on the same follow-ups")
-    row: Row = {"comparison": f"{a.name} − {b.name}", "n_pairs": len(a.flip)}
+    row: Row = {"comparison": f"{a.name} − {b.name}", "a": a.name, "b": b.name, "n_pairs": len(a.flip)}
     for key, x, y in (("flip_rate", a.flip, b.flip), ("agreement_violation", a.disagree, b.disagree)):
         _put(row, key, paired_bootstrap({"a": x, "b": y}, lambda s: (s["a"] - s["b"]) / s["n"], a.cluster,
                                         n_boot, confidence, seed))  # fmt: skip

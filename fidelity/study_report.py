@@ -198,7 +198,7 @@ def comparison_sections(r: StudyResult) -> list[tuple[str, pd.DataFrame | list[s
     if rows:
         lines = []
         for row in rows:
-            a, b = row["comparison"].split(" − ")
+            a = row["a"]
             lines.append(
                 f"{row['comparison']}: own flip rate {row['flip_rate_a']:.3f} vs {row['flip_rate_b']:.3f} on the same "
                 f"{row['n_pairs']} transform follow-ups, difference {cell(row, 'flip_rate')} (McNemar p "
