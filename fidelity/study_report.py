@@ -143,17 +143,24 @@ def claim_lines(r: StudyResult) -> list[str]:
     (same originals, budget, seed), and under the teacher's transferred adversarial examples."""
     lines = []
     for s in r.students:
+        # a constant predictor cannot be fooled: its "smaller drop" is not robustness (fidelity.study_compare)
+        collapsed = (
+            " (collapsed to one label: a drop it cannot have is not robustness)"
+            if student_columns(s, r.probe).collapsed
+            else ""
+        )
         for a in s.attacks:
             if "robustness_drop_difference_lo" in a:
                 lines.append(
                     f"{s.model.name}, {a['attack']} (direct): drop − teacher {cell(a, 'robustness_drop_difference')}"
-                    f" → {_verdict(a, 'robustness_drop_difference')}"
+                    f" → {_verdict(a, 'robustness_drop_difference')}{collapsed}"
                 )
         for f in s.followups:
             if f["kind"] == "attack":
                 lines.append(
                     f"{s.model.name}, {f['followup']} (transferred): drop − teacher "
                     f"{cell(f, 'robustness_drop_difference')} → {_verdict(f, 'robustness_drop_difference')}"
+                    f"{collapsed}"
                 )
     return lines
 

@@ -140,6 +140,9 @@ def test_study_cli_writes_reports_csv_and_nested_mlflow_runs(
     # random tiny students may collapse to one label: then they are named and left out of the pooling
     assert "## Do distilled models lose the most" in out
     assert "| distilled | s1, s2 |" in out or ("s1: collapsed" in out and "s2: collapsed" in out)
+    # a collapsed student's claim lines say its smaller drop is not robustness
+    claims = [line for line in out.splitlines() if line.startswith("- s1, ") and "drop − teacher" in line]
+    assert claims and all(("s1: collapsed" in out) == ("collapsed to one label" in line) for line in claims)
     assert "## Student vs student" in out and "s1 − s2: own flip rate" in out
     report = tmp_path / "report"
     tidy = pd.read_csv(report / "tidy.csv")
