@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +124,9 @@ class DistillationModule(ClassifierModule):
             dm.pretokenize(enc, split)  # through the on-disk token cache
         examples = [split.texts(i) for i in range(len(split))]
         logits = self.teacher_predict(examples, dm.max_length, desc=f"teacher on {split_name}", encoder=enc)
-        tmp = path.with_suffix(".tmp")
+        # per-process temp name: parallel search trials compute the same teacher outputs and must not rename
+        # each other's file (a shared ".tmp" made one trial fail with FileNotFoundError)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         torch.save(logits, tmp)
         tmp.replace(path)  # atomic: an interrupted run never leaves a truncated cache file
         log.info("teacher outputs: computed for %d examples, cached at %s", len(examples), path)
