@@ -60,14 +60,24 @@ class StudentColumns:
 
     @property
     def collapsed(self) -> bool:
-        return min(self.positive_rate, 1 - self.positive_rate) <= COLLAPSE_MIN_FRACTION + 1e-9
+        return is_collapsed_rate(self.positive_rate)
+
+
+def is_collapsed_rate(positive_rate: float) -> bool:
+    """The rarer predicted label covers at most ``COLLAPSE_MIN_FRACTION`` of the probe originals."""
+    return min(positive_rate, 1 - positive_rate) <= COLLAPSE_MIN_FRACTION + 1e-9
+
+
+def positive_rate(outcome: Any, probe: Any) -> float:
+    """Share of the probe originals a student (a ``StudentOutcome``) labels positive."""
+    s_src, _ = probe.split_scores(outcome.result.student_probs)
+    return float((s_src.argmax(1) == 1).float().mean()) if len(s_src) else 0.0
 
 
 def student_columns(outcome: Any, probe: Any) -> StudentColumns:
     """Columns of a :class:`fidelity.study.StudentOutcome` on the study's probe."""
     cols = pair_columns(probe, outcome.result.student_probs)
     transforms = [n for n, f in probe.followups.items() if f.kind == "transform" and n in cols]
-    s_src, _ = probe.split_scores(outcome.result.student_probs)
 
     def joined(key: str) -> np.ndarray:
         return np.concatenate([cols[n][key] for n in transforms]) if transforms else np.zeros(0)
@@ -80,7 +90,7 @@ def student_columns(outcome: Any, probe: Any) -> StudentColumns:
     return StudentColumns(
         name=outcome.model.name,
         kind=compression_kind(outcome.model.method),
-        positive_rate=float((s_src.argmax(1) == 1).float().mean()) if len(s_src) else 0.0,
+        positive_rate=positive_rate(outcome, probe),
         disagree=joined("disagree"),
         flip=joined("flip_s"),
         cluster=joined("cluster").astype(int),

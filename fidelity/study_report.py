@@ -22,7 +22,15 @@ from fidelity.evaluate import ALL
 from fidelity.report import markdown_table
 from fidelity.stats import Interval, n_for_half_width, n_for_wilson_half_width
 from fidelity.study import StudyResult
-from fidelity.study_compare import kind_rows, left_out, pair_row, student_columns, verdict
+from fidelity.study_compare import (
+    is_collapsed_rate,
+    kind_rows,
+    left_out,
+    pair_row,
+    positive_rate,
+    student_columns,
+    verdict,
+)
 from fidelity.study_figures import forest_png, heatmap_png, scatter_png
 from fidelity.study_stats import NULLS, Row
 
@@ -146,7 +154,7 @@ def claim_lines(r: StudyResult) -> list[str]:
         # a constant predictor cannot be fooled: its "smaller drop" is not robustness (fidelity.study_compare)
         collapsed = (
             " (collapsed to one label: a drop it cannot have is not robustness)"
-            if student_columns(s, r.probe).collapsed
+            if is_collapsed_rate(positive_rate(s, r.probe))
             else ""
         )
         for a in s.attacks:

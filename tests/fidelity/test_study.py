@@ -245,6 +245,17 @@ def test_student_from_an_mlflow_run_uses_the_model_it_exported(
         load_study_model(ModelEntry(name="ghost", mlflow_run="nope"), "clone", 64, uri)
 
 
+# a tiny Hugging Face encoder with a 34-position table, for checking position limits against HF itself
+TINY_HF = dict(
+    vocab_size=50,
+    hidden_size=16,
+    num_hidden_layers=1,
+    num_attention_heads=2,
+    intermediate_size=32,
+    max_position_embeddings=34,
+)
+
+
 def test_a_student_with_a_short_position_table_reads_what_it_can_hold(tmp_path: Path) -> None:
     """AVATAR/MORPH students have their own max_seq_len (e.g. 274 positions): the study's default length is cut
     to it (reading 400 tokens would index past the table), and an explicit longer max_length names the model."""
@@ -256,17 +267,7 @@ def test_a_student_with_a_short_position_table_reads_what_it_can_hold(tmp_path: 
     from tests.kd.helpers import TINY_SPEC, tiny_tokenizer
 
     # the limit, checked against Hugging Face's RoBERTa itself: 34 positions, padding index 1 -> 32 tokens
-    hf = RobertaModel(
-        RobertaConfig(
-            vocab_size=50,
-            hidden_size=16,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            intermediate_size=32,
-            max_position_embeddings=34,
-            pad_token_id=1,
-        )
-    )
+    hf = RobertaModel(RobertaConfig(**TINY_HF, pad_token_id=1))
     hf(torch.full((1, 32), 5))
     with pytest.raises((IndexError, RuntimeError)):  # past the table (which error depends on the version)
         hf(torch.full((1, 33), 5))
@@ -290,14 +291,7 @@ def test_input_length_cuts_defaults_and_names_explicit_overruns() -> None:
     from kd.models.io import input_length, max_input_tokens
 
     # BERT numbers positions from 0: all 34 usable (checked on Hugging Face's BertModel)
-    config = BertConfig(
-        vocab_size=50,
-        hidden_size=16,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=34,
-    )
+    config = BertConfig(**TINY_HF)
     BertModel(config)(torch.full((1, 34), 5))
     model = SimpleNamespace(encoder=SimpleNamespace(config=config))
     assert max_input_tokens(model) == 34  # type: ignore[arg-type]
