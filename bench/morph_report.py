@@ -1,14 +1,16 @@
-"""MORPH evidence tables from `bench/morph_bcb.sh` runs (writes bench/results/morph_bigclonebench.md).
+"""MORPH evidence tables (bench/results/morph_bigclonebench.md, bench/results/morph_devign.md).
 
-    PYTHONPATH=. python bench/morph_report.py runs/evidence/morph_clone [--n-test 400] [--out FILE] \
-        [--student avatar=runs/evidence/avatar_clone_full/avatar/model compressor=runs/evidence/avatar_clone_full/compressor/model]
+    PYTHONPATH=. python bench/morph_report.py runs/evidence/morph_clone [--task clone|vulnerability] \
+        [--n-test 400] [--out FILE] [--student avatar=runs/evidence/avatar_clone_4k/avatar/model \
+        compressor=runs/evidence/avatar_clone_4k/compressor/model]
 
 Reads the search result (``<root>/teacher/search``) and the exported students ``<root>/<targets>/model`` (targets
 ``teacher`` and, when present, ``source``) and any ``--student NAME=DIR`` (AVATAR's and Compressor's students at
-the same budget, for MORPH's claim of fewer flips), predicts the first ``--n-test`` BigCloneBench test pairs and their
-metamorphic copies (the same ``natural_rename`` variants as training, from the cache) with the teacher and each
-student, and reports accuracy, F1, flips (count and rate) with 95 % bootstrap intervals (2,000 resamples of the
-test pairs) and the paired teacher-targets − source-targets difference in flips.
+the same budget, for MORPH's claim of fewer flips), predicts the first ``--n-test`` test examples (BigCloneBench
+pairs for ``--task clone``, Devign C functions for ``--task vulnerability``) and their metamorphic copies (the same
+``natural_rename`` variants as training, from the cache) with the teacher and each student, and reports accuracy,
+F1, flips (count and rate) with 95 % bootstrap intervals (2,000 resamples of the test examples) and the paired
+teacher-targets − source-targets difference in flips.
 """
 
 from __future__ import annotations
@@ -25,15 +27,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kd import cost  # noqa: E402
-from kd.data.datamodules import CloneDetectionDataModule  # noqa: E402
+from kd.data.datamodules import CloneDetectionDataModule, DefectDataModule  # noqa: E402
 from kd.data.encoding import CodeEncoder  # noqa: E402
 from kd.methods.morph_data import metamorphic_split  # noqa: E402
 from kd.models.inference import predict_logits  # noqa: E402
 from kd.models.io import load_classifier, load_model_dir  # noqa: E402
 from kd.spec import StudentSpec  # noqa: E402
 
-TEACHER = ROOT.parent / "shared" / "models" / "compressor-3mb" / "clone"
-DATA = ROOT.parent / "shared" / "data" / "bigclonebench"
+SHARED = ROOT.parent / "shared"
+# task -> (data folder, data module, source language, what one test example is)
+TASKS: dict[str, tuple[str, Any, str, str]] = {
+    "clone": ("bigclonebench", CloneDetectionDataModule, "java", "BigCloneBench test pairs"),
+    "vulnerability": ("devign", DefectDataModule, "c", "Devign test functions"),
+}
 
 
 def scores(pred: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -51,6 +57,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("root", type=Path)
+    parser.add_argument("--task", choices=sorted(TASKS), default="clone")
     parser.add_argument("--n-test", type=int, default=400)
     parser.add_argument("--out", type=Path, default=None, help="print the tables here (default: stdout)")
     parser.add_argument(
@@ -63,15 +70,18 @@ def main() -> None:
         "McNemar's exact test",
     )
     args = parser.parse_args()
-    dm = CloneDetectionDataModule(str(DATA), max_eval_examples=args.n_test)
+    folder, dm_cls, language, unit = TASKS[args.task]
+    dm = dm_cls(str(SHARED / "data" / folder), max_eval_examples=args.n_test)
     test = dm.split("test")
-    meta, stats = metamorphic_split(test, "java", ["natural_rename"], 0)
+    meta, stats = metamorphic_split(test, language, ["natural_rename"], 0)
     y = test.labels().numpy()
     orig_ex = [test.texts(i) for i in range(len(test))]
     meta_ex = [meta.texts(i) for i in range(len(meta))]
 
     models: dict[str, tuple[Any, Any, int, str]] = {}
-    teacher = load_classifier(str(TEACHER), 2)
+    teacher = load_classifier(
+        str(SHARED / "models" / "compressor-3mb" / args.task), 2 if args.task == "clone" else 1
+    )
     models["teacher (Compressor 3 MB)"] = (teacher.model.eval(), teacher.tokenizer, 400, "")
     for targets in ("teacher", "source"):
         directory = args.root / targets / "model"
@@ -103,8 +113,8 @@ def main() -> None:
     rng = np.random.default_rng(0)
     idx = rng.integers(0, len(y), (2000, len(y)))
     lines = [
-        f"Test slice: the first {len(y)} BigCloneBench test pairs (seeded subset, `max_eval_examples`), "
-        f"{int(y.sum())} clones; metamorphic copy: natural_rename changed {stats.changed}/{stats.functions} functions.",
+        f"Test slice: the first {len(y)} {unit} (`max_eval_examples`), "
+        f"{int(y.sum())} positive; metamorphic copy: natural_rename changed {stats.changed}/{stats.functions} functions.",
         "",
         "| model | spec | params | acc [95% CI] | F1 [95% CI] | meta acc | flips | flip rate [95% CI] |",
         "|---|---|---|---|---|---|---|---|",
@@ -129,7 +139,7 @@ def main() -> None:
         lines += [
             "",
             f"Paired flip-rate difference, teacher − source targets: {d.mean():+.3f} [95% CI {lo:+.3f}, {hi:+.3f}] "
-            f"({int((pt != qt).sum())} vs {int((ps != qs).sum())} flips on the same {len(y)} pairs).",
+            f"({int((pt != qt).sum())} vs {int((ps != qs).sum())} flips on the same {len(y)} examples).",
         ]
     morph = next((n for n in names if n.endswith("=teacher")), names[0] if names else None)
     others = [n for n in preds if not n.startswith("MORPH") and not n.startswith("teacher")]
@@ -138,8 +148,8 @@ def main() -> None:
 
         lines += [
             "",
-            f"Flips of {morph} vs the other students on the same {len(y)} pairs (paired: difference in flip rate "
-            "with a 2,000-resample bootstrap interval; McNemar's exact test on the pairs where exactly one flips):",
+            f"Flips of {morph} vs the other students on the same {len(y)} examples (paired: difference in flip rate "
+            "with a 2,000-resample bootstrap interval; McNemar's exact test on the examples where exactly one flips):",
             "",
             "| other student | MORPH flips | other flips | MORPH − other flip rate [95% CI] | relative | McNemar p |",
             "|---|---|---|---|---|---|",

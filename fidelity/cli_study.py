@@ -81,7 +81,7 @@ def run_study_cli(args: argparse.Namespace) -> int:
         return _error("--config is required (or --n for the power note)")
     from fidelity.study import run_study
     from fidelity.study_config import StudyConfigError, load_study
-    from fidelity.study_report import markdown_report, write_study
+    from fidelity.study_report import study_comparisons, write_study
 
     try:
         config = load_study(args.config)
@@ -89,13 +89,14 @@ def run_study_cli(args: argparse.Namespace) -> int:
     except (StudyConfigError, ValueError, FileNotFoundError, OSError) as exc:
         return _error(str(exc))
     out = args.output or Path(config.output)
-    write_study(result, out)
-    print(markdown_report(result))
+    comp = study_comparisons(result)  # the bootstraps run once, for the reports, the CSV and MLflow
+    write_study(result, out, comp)
+    print((out / "report.md").read_text())
     print(f"\nreport: {out / 'report.md'}, {out / 'report.html'}, {out / 'tidy.csv'}")
     if config.mlflow.enabled and not args.no_mlflow:
         from fidelity.study_mlflow import log_study
 
-        run_id = log_study(result, out)
+        run_id = log_study(result, out, comp)
         print(
             f"MLflow parent run {run_id} (experiment {config.mlflow.experiment}; one nested run per student)"
         )

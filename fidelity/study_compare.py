@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,10 +27,9 @@ import numpy as np
 
 from fidelity.stats import Interval, mcnemar_paired, paired_bootstrap
 from fidelity.study_stats import Row, pair_columns
+from kd.collapse import is_collapsed_rate  # the searches' rule (rarer label ≤ 2 %)
 
 KINDS = ("distilled", "pruned", "quantized")
-#: the collapse rule of kd's searches (kd.search.avatar_search.DEFAULT_COLLAPSE_MIN_FRACTION)
-COLLAPSE_MIN_FRACTION = 0.02
 _NOT_A_KIND = {"", "teacher", "external", "finetune", "fine-tune"}
 
 
@@ -61,11 +61,6 @@ class StudentColumns:
     @property
     def collapsed(self) -> bool:
         return is_collapsed_rate(self.positive_rate)
-
-
-def is_collapsed_rate(positive_rate: float) -> bool:
-    """The rarer predicted label covers at most ``COLLAPSE_MIN_FRACTION`` of the probe originals."""
-    return min(positive_rate, 1 - positive_rate) <= COLLAPSE_MIN_FRACTION + 1e-9
 
 
 def positive_rate(outcome: Any, probe: Any) -> float:
@@ -150,7 +145,7 @@ def kind_rows(
         per_kind.append(row)
     pairs: list[Row] = []
     for a, b in itertools.combinations(members, 2):
-        row = {"kinds": f"{a} − {b}"}
+        row = {"kinds": f"{a} − {b}", "a": a, "b": b}
         for measure, groups in measures.items():
             columns, clusters = _grouped({a: groups[a], b: groups[b]})
             if columns[f"n_{a}"].sum() and columns[f"n_{b}"].sum():
@@ -199,6 +194,69 @@ def pair_row(a: StudentColumns, b: StudentColumns, n_boot: int, confidence: floa
         _put(row, "attack_success", paired_bootstrap({"a": x, "b": y}, lambda s: (s["a"] - s["b"]) / s["n"], c,
                                                      n_boot, confidence, seed))  # fmt: skip
     return row
+
+
+MEASURES = ("flip_rate", "agreement_violation", "attack_success")
+
+
+@dataclass(frozen=True)
+class Comparisons:
+    """Everything the comparison sections show, computed once per study (the bootstraps are the cost) and shared
+    by the Markdown and HTML reports, ``comparisons.csv`` and the parent MLflow run's ``compare/*`` metrics."""
+
+    per_kind: list[Row]
+    kind_pairs: list[Row]
+    notes: list[str]
+    pairs: list[Row]
+
+    def records(self) -> list[dict[str, Any]]:
+        """One tidy record per (scope, name, measure): estimate, interval, counts and McNemar p where they exist."""
+        out: list[dict[str, Any]] = []
+        scoped = [("kind", r["kind"], r) for r in self.per_kind]
+        scoped += [("kinds", f"{r['a']}_vs_{r['b']}", r) for r in self.kind_pairs]
+        scoped += [("pair", f"{r['a']}_vs_{r['b']}", r) for r in self.pairs]
+        for scope, name, row in scoped:
+            for m in MEASURES:
+                if m not in row:
+                    continue
+                rec: dict[str, Any] = {"scope": scope, "name": name, "measure": m, "estimate": row[m]}
+                rec["ci_low"], rec["ci_high"] = row.get(f"{m}_lo"), row.get(f"{m}_hi")
+                rec["k"], rec["n"] = row.get(f"{m}_k"), row.get(f"{m}_n", row.get("n_pairs"))
+                rec["mcnemar_p"] = row.get("flip_mcnemar_p") if m == "flip_rate" else None
+                out.append(rec)
+        return out
+
+    def metrics(self) -> dict[str, float]:
+        """``compare/<scope>/<name>/<measure>`` (+ ``_lo`` / ``_hi``, ``flip_mcnemar_p``) for MLflow; names are
+        reduced to the characters MLflow accepts in a metric key."""
+        out: dict[str, float] = {}
+        for rec in self.records():
+            key = f"compare/{rec['scope']}/{_metric_name(rec['name'])}/{rec['measure']}"
+            out[key] = float(rec["estimate"])
+            if rec["ci_low"] is not None:
+                out[f"{key}_lo"], out[f"{key}_hi"] = float(rec["ci_low"]), float(rec["ci_high"])
+            if rec["mcnemar_p"] is not None:
+                out[f"{key.rsplit('/', 1)[0]}/flip_mcnemar_p"] = float(rec["mcnemar_p"])
+        return out
+
+
+def _metric_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.\-]", "_", name)
+
+
+def compare_students(
+    students: Sequence[StudentColumns],
+    comparisons: Sequence[tuple[str, str]],
+    n_boot: int,
+    confidence: float,
+    seed: int,
+) -> Comparisons:
+    """By kind (pooled rates and differences between kinds, with the left-out students named) and the
+    configured ``comparisons`` pairs, by student name."""
+    per_kind, kind_pairs = kind_rows(students, n_boot, confidence, seed)
+    by_name = {s.name: s for s in students}
+    pairs = [pair_row(by_name[a], by_name[b], n_boot, confidence, seed) for a, b in comparisons]
+    return Comparisons(per_kind, kind_pairs, left_out(students), pairs)
 
 
 def verdict(row: Row, key: str, smaller: str, larger: str) -> str:

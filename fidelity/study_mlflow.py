@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from fidelity.study import StudyResult
+from fidelity.study_compare import Comparisons
+from fidelity.study_report import study_comparisons
 from fidelity.study_stats import Row
 
 _STATS = (
@@ -62,8 +64,11 @@ def _log_metrics(client: Any, run_id: str, metrics: dict[str, float]) -> None:
         client.log_batch(run_id, metrics=items[start : start + 900])
 
 
-def log_study(r: StudyResult, report_dir: Path) -> str:
-    """Parent + nested runs; returns the parent run id. An interruption marks the open run KILLED."""
+def log_study(r: StudyResult, report_dir: Path, comp: Comparisons | None = None) -> str:
+    """Parent + nested runs; returns the parent run id. An interruption marks the open run KILLED.
+
+    The parent run also carries the comparisons across students as ``compare/<scope>/<name>/<measure>``
+    (scope ``kind``, ``kinds`` or ``pair``; ``_lo`` / ``_hi`` interval bounds), so they chart in the UI."""
     import mlflow
 
     from kd.tracking import artifact_location_for, default_tracking_uri, get_or_create_experiment
@@ -84,6 +89,7 @@ def log_study(r: StudyResult, report_dir: Path) -> str:
         metrics = {k: v for p, a in teacher.items() for k, v in _interval_metrics(p, a, _ATTACK).items()}
         if r.students:
             metrics.update(_interval_metrics("study/teacher", r.students[0].originals, ("acc_teacher",)))
+        metrics.update((comp or study_comparisons(r)).metrics())
         _log_metrics(client, parent.info.run_id, metrics)
         for s in r.students:
             tags = {

@@ -23,10 +23,9 @@ from fidelity.report import markdown_table
 from fidelity.stats import Interval, n_for_half_width, n_for_wilson_half_width
 from fidelity.study import StudyResult
 from fidelity.study_compare import (
+    Comparisons,
+    compare_students,
     is_collapsed_rate,
-    kind_rows,
-    left_out,
-    pair_row,
     positive_rate,
     student_columns,
     verdict,
@@ -173,13 +172,20 @@ def claim_lines(r: StudyResult) -> list[str]:
     return lines
 
 
-def comparison_sections(r: StudyResult) -> list[tuple[str, pd.DataFrame | list[str]]]:
-    """By compression kind (pooled, differences between kinds) and the configured student-vs-student pairs."""
+def study_comparisons(r: StudyResult) -> Comparisons:
+    """The study's comparisons across students (:class:`fidelity.study_compare.Comparisons`), computed once."""
     st = r.config.statistics
-    cols = {s.model.name: student_columns(s, r.probe) for s in r.students}
+    cols = [student_columns(s, r.probe) for s in r.students]
+    return compare_students(cols, r.config.comparisons, st.n_boot, st.confidence, st.seed)
+
+
+def comparison_sections(
+    r: StudyResult, comp: Comparisons | None = None
+) -> list[tuple[str, pd.DataFrame | list[str]]]:
+    """By compression kind (pooled, differences between kinds) and the configured student-vs-student pairs."""
+    comp = comp or study_comparisons(r)
     out: list[tuple[str, pd.DataFrame | list[str]]] = []
-    per_kind, pairs = kind_rows(list(cols.values()), st.n_boot, st.confidence, st.seed)
-    notes = left_out(list(cols.values()))
+    per_kind, pairs, notes = comp.per_kind, comp.kind_pairs, comp.notes
     if per_kind:
         table = pd.DataFrame(
             {
@@ -209,7 +215,7 @@ def comparison_sections(r: StudyResult) -> list[tuple[str, pd.DataFrame | list[s
             f"{len(per_kind)} compression kind(s) with a usable student: no difference between kinds to test"
         )
     out.append(("Do distilled models lose the most (Awal et al.)? Differences between kinds", lines + notes))
-    rows = [pair_row(cols[a], cols[b], st.n_boot, st.confidence, st.seed) for a, b in r.config.comparisons]
+    rows = comp.pairs
     if rows:
         lines = []
         for row in rows:
@@ -246,7 +252,7 @@ def _settings(r: StudyResult) -> list[tuple[str, str]]:
     ]  # fmt: skip
 
 
-def sections(r: StudyResult) -> list[tuple[str, pd.DataFrame | list[str]]]:
+def sections(r: StudyResult, comp: Comparisons | None = None) -> list[tuple[str, pd.DataFrame | list[str]]]:
     out: list[tuple[str, pd.DataFrame | list[str]]] = [
         ("Models (accuracy on the probe originals)", models_table(r)),
         ("Agreement violation per follow-up (teacher vs student label on x′)", violation_table(r)),
@@ -264,29 +270,29 @@ def sections(r: StudyResult) -> list[tuple[str, pd.DataFrame | list[str]]]:
     claims = claim_lines(r)
     if claims:
         out.append(("Does the student drop more under attack than its teacher?", claims))
-    out += comparison_sections(r)
+    out += comparison_sections(r, comp)
     out.append(("Sample size", power_lines(r)))
     return out
 
 
-def markdown_report(r: StudyResult) -> str:
+def markdown_report(r: StudyResult, comp: Comparisons | None = None) -> str:
     lines = [f"# Fidelity study: {r.config.name}", ""]
     lines += [f"- **{k}**: {v}" for k, v in _settings(r)]
     lines += ["- cells: `estimate [95 % interval]`; `no diff.` = the interval contains no difference (0)", ""]
-    for title, body in sections(r):
+    for title, body in sections(r, comp):
         lines += [f"## {title}", ""]
         lines += [f"- {x}" for x in body] if isinstance(body, list) else [markdown_table(body)]
         lines.append("")
     return "\n".join(lines)
 
 
-def html_report(r: StudyResult, figures: dict[str, bytes]) -> str:
+def html_report(r: StudyResult, figures: dict[str, bytes], comp: Comparisons | None = None) -> str:
     """One self-contained page: the Markdown report's tables, then the figures as base64 PNGs."""
     esc = html.escape
     parts = [f"<h1>Fidelity study: {esc(r.config.name)}</h1><ul>"]
     parts += [f"<li><b>{esc(k)}</b>: {esc(v)}</li>" for k, v in _settings(r)]
     parts.append("</ul>")
-    for title, body in sections(r):
+    for title, body in sections(r, comp):
         parts.append(f"<h2>{esc(title)}</h2>")
         if isinstance(body, list):
             parts.append("<ul>" + "".join(f"<li>{esc(x)}</li>" for x in body) + "</ul>")
@@ -346,14 +352,23 @@ def tidy_frame(r: StudyResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_study(r: StudyResult, directory: Path) -> list[Path]:
-    """report.md, report.html (self-contained), tidy.csv, attacks.csv, <model>.attacks.jsonl, figures."""
+def write_study(r: StudyResult, directory: Path, comp: Comparisons | None = None) -> list[Path]:
+    """report.md, report.html (self-contained), tidy.csv, comparisons.csv, attacks.csv, <model>.attacks.jsonl,
+    figures. ``comp``: the study's comparisons when already computed (:func:`study_comparisons`)."""
     directory.mkdir(parents=True, exist_ok=True)
+    comp = comp or study_comparisons(r)
     figs = figures(r)
-    paths = [directory / "report.md", directory / "report.html", directory / "tidy.csv"]
-    paths[0].write_text(markdown_report(r))
-    paths[1].write_text(html_report(r, figs))
+    paths = [
+        directory / "report.md",
+        directory / "report.html",
+        directory / "tidy.csv",
+        directory / "comparisons.csv",
+    ]
+    paths[0].write_text(markdown_report(r, comp))
+    paths[1].write_text(html_report(r, figs, comp))
     tidy_frame(r).to_csv(paths[2], index=False)
+    columns = ["scope", "name", "measure", "estimate", "ci_low", "ci_high", "k", "n", "mcnemar_p"]
+    pd.DataFrame(comp.records(), columns=columns).to_csv(paths[3], index=False)
     attacks = [*r.teacher_attacks, *(a for s in r.students for a in s.attacks)]
     if attacks:
         paths.append(directory / "attacks.csv")

@@ -30,13 +30,13 @@ import numpy as np
 import torch
 from lightning.pytorch.loggers import MLFlowLogger
 
+from kd.collapse import DEFAULT_COLLAPSE_MIN_FRACTION
 from kd.distill import DistillationModule, check_kd_options
 from kd.losses import kd_kl_loss
 from kd.models.classifier import check_head
 from kd.models.ref import FreshModel, ModelRef
 from kd.modules import plain_hparams
 from kd.search.avatar_search import (
-    DEFAULT_COLLAPSE_MIN_FRACTION,
     plan_avatar,
     run_avatar_search,
     save_trials_csv,

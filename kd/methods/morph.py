@@ -40,6 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from kd.collapse import DEFAULT_COLLAPSE_MIN_FRACTION
 from kd.data.encoding import CodeEncoder
 from kd.data.splits import CodeSplit
 from kd.distributed import local_zero_first
@@ -55,7 +56,6 @@ from kd.methods.morph_data import (
 from kd.models.inference import predict_logits
 from kd.models.ref import FreshModel, ModelRef
 from kd.modules import plain_hparams
-from kd.search.avatar_search import DEFAULT_COLLAPSE_MIN_FRACTION
 from kd.search.morph_search import guard_flips, is_collapsed, plan_morph, run_morph_search
 from kd.search.result import SearchOutcome
 from kd.search.trials import Trial, TrialRunner

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from kd.collapse import is_collapsed_rate
 from kd.search.avatar_space import avatar_space
 from kd.search.engine import search
 from kd.search.objectives import (
@@ -48,11 +49,6 @@ from kd.search.trials import Trial, TrialResult, TrialRunner
 log = logging.getLogger(__name__)
 
 POSITIVE_RATE = "val/positive_rate"  # logged by every classifier module's validation (kd.modules)
-# The methods' default collapse rule: the rarer predicted class holds at most 2 % of the validation examples. At
-# exactly "one class" (0.0) a 4,000-pair BigCloneBench trial that put 99 % of pairs in one class entered AVATAR's
-# surrogate as if it had learned (bench/results/avatar_clone.md); a student that learned anything is far from 2 %
-# on either benchmark (their validation splits hold 67 % clones / 46 % vulnerable functions).
-DEFAULT_COLLAPSE_MIN_FRACTION = 0.02
 
 
 def is_collapsed_trial(result: TrialResult, min_fraction: float = 0.0) -> bool:
@@ -62,7 +58,7 @@ def is_collapsed_trial(result: TrialResult, min_fraction: float = 0.0) -> bool:
     rate = result.metrics.get(POSITIVE_RATE)
     if rate is None or not result.ok:
         return False
-    return bool(min(rate, 1.0 - rate) <= min_fraction + 1e-9)
+    return is_collapsed_rate(rate, min_fraction)
 
 
 @dataclass(frozen=True)

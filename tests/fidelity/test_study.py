@@ -162,6 +162,15 @@ def test_study_cli_writes_reports_csv_and_nested_mlflow_runs(
     assert all(r.data.tags["mlflow.parentRunId"] == parents[0].info.run_id for r in children)
     assert "fidelity/all/agreement_violation_lo" in children[0].data.metrics
     assert all(r.info.status == "FINISHED" for r in runs)
+    # the comparisons: one CSV row per (scope, name, measure), the same numbers on the parent run
+    comp = pd.read_csv(report / "comparisons.csv")
+    pair = comp[(comp["scope"] == "pair") & (comp["name"] == "s1_vs_s2")].set_index("measure")
+    assert {"flip_rate", "agreement_violation"} <= set(pair.index)
+    metrics = parents[0].data.metrics
+    for measure in ("flip_rate", "agreement_violation"):
+        assert metrics[f"compare/pair/s1_vs_s2/{measure}"] == pytest.approx(pair.loc[measure, "estimate"])
+        assert pair.loc[measure, "ci_low"] <= pair.loc[measure, "estimate"] <= pair.loc[measure, "ci_high"]
+    assert 0.0 <= metrics["compare/pair/s1_vs_s2/flip_mcnemar_p"] <= 1.0
 
 
 @pytest.mark.parametrize(

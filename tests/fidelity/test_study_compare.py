@@ -98,3 +98,28 @@ def test_student_pair_flip_difference_and_mcnemar_match_statsmodels() -> None:
     assert verdict({"x": 0.1, "x_lo": 0.05, "x_hi": 0.2}, "x", "less", "more") == "more"
     with pytest.raises(ValueError, match="same follow-ups"):
         pair_row(a, columns("other", "distilled", [0] * 6), n_boot=10, confidence=0.95, seed=0)
+
+
+def test_comparison_records_and_mlflow_keys_from_hand_built_rows() -> None:
+    from fidelity.study_compare import Comparisons
+
+    kind = {"kind": "distilled", "students": "a, b", "agreement_violation": 0.25, "agreement_violation_lo": 0.2,
+            "agreement_violation_hi": 0.3, "agreement_violation_k": 5, "agreement_violation_n": 20}  # fmt: skip
+    kinds = {"kinds": "distilled − pruned", "a": "distilled", "b": "pruned", "attack_success": -0.1,
+             "attack_success_lo": -0.2, "attack_success_hi": 0.05}  # fmt: skip
+    pair = {"comparison": "morph − avatar (4k)", "a": "morph", "b": "avatar (4k)", "n_pairs": 40,
+            "flip_rate": -0.05, "flip_rate_lo": -0.1, "flip_rate_hi": 0.0, "flip_mcnemar_p": 0.25}  # fmt: skip
+    comp = Comparisons([kind], [kinds], ["x: collapsed"], [pair])
+    records = comp.records()
+    assert [(r["scope"], r["name"], r["measure"]) for r in records] == [
+        ("kind", "distilled", "agreement_violation"),
+        ("kinds", "distilled_vs_pruned", "attack_success"),
+        ("pair", "morph_vs_avatar (4k)", "flip_rate"),  # the CSV keeps the names as configured
+    ]
+    assert records[0]["k"] == 5 and records[0]["n"] == 20 and records[2]["n"] == 40
+    assert records[2]["mcnemar_p"] == 0.25 and records[0]["mcnemar_p"] is None
+    m = comp.metrics()
+    assert m["compare/kind/distilled/agreement_violation_lo"] == 0.2
+    assert m["compare/kinds/distilled_vs_pruned/attack_success_hi"] == 0.05
+    assert m["compare/pair/morph_vs_avatar__4k_/flip_mcnemar_p"] == 0.25  # MLflow-safe key: " ()" -> "_"
+    assert len(m) == 3 * 3 + 1

@@ -227,10 +227,11 @@ def test_is_collapsed_trial_reads_the_positive_rate_of_the_best_model() -> None:
 def test_the_methods_default_collapse_rule_is_two_percent() -> None:
     """The shipped default counts the 99 %-one-class trial of the 4,000-pair BigCloneBench search as collapsed
     (bench/results/avatar_clone.md) and a student with 10 % in its rarer class as learned."""
+    from kd.collapse import DEFAULT_COLLAPSE_MIN_FRACTION
     from kd.methods.avatar import AvatarSearch
     from kd.methods.morph import MorphKD, flip_metrics
     from kd.models.ref import ModelRef
-    from kd.search.avatar_search import DEFAULT_COLLAPSE_MIN_FRACTION, is_collapsed_trial
+    from kd.search.avatar_search import is_collapsed_trial
     from kd.search.trials import TrialResult
 
     default = AvatarSearch().collapse_min_fraction
