@@ -246,7 +246,7 @@ def _metric_name(name: str) -> str:
 
 def compare_students(
     students: Sequence[StudentColumns],
-    comparisons: Sequence[tuple[str, str]],
+    comparisons: Sequence[Sequence[str]],
     n_boot: int,
     confidence: float,
     seed: int,
