@@ -192,6 +192,9 @@ class MorphSearch(AvatarSearch):
     size_constraint: bool = False
     sbx_eta: float = 15.0
     pm_eta: float = 30.0
+    # None: MORPH's unfiltered LHS trials; e.g. 2.0: trials only over configurations <= 2 x the budget
+    # (kd.search.morph_search.plan_morph; keeps a CPU search from distilling 6x-budget students for 27 minutes)
+    trial_max_size_ratio: float | None = None
 
 
 class MorphKD(AvatarKD):
@@ -276,7 +279,15 @@ class MorphKD(AvatarKD):
         assert isinstance(s, MorphSearch)
         cost_model = self.cost_model()
         plan = plan_morph(
-            self.task, self.target_mb, cost_model, s.n_trials, s.population, s.seed, s.genes, s.prune
+            self.task,
+            self.target_mb,
+            cost_model,
+            s.n_trials,
+            s.population,
+            s.seed,
+            s.genes,
+            s.prune,
+            s.trial_max_size_ratio,
         )
         outcome, _ = run_morph_search(
             plan,

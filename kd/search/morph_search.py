@@ -307,8 +307,15 @@ def plan_morph(
     seed: int = 0,
     genes: Mapping[str, Any] | None = None,
     prune: bool = True,
+    trial_max_size_ratio: float | None = None,
 ) -> MorphPlan:
-    """Space, z3 bounds, LHS trial sample (seed) and LHS initial population (seed + 1); deterministic."""
+    """Space, z3 bounds, LHS trial sample (seed) and LHS initial population (seed + 1); deterministic.
+
+    ``trial_max_size_ratio`` (default None: MORPH's unfiltered LHS): the trial sample keeps only configurations
+    whose formula size is at most ``ratio × target_mb``. z3 bounds each gene alone, so their corners combine into
+    students many times the budget (L9-H40-I1408: 27 minutes for one 2-core trial of 4,000 pairs); the filter
+    draws a Latin hypercube of 2, 4, 8 … times ``n_trials`` points (same seed) and keeps the first ``n_trials``
+    that fit, in sample order. It changes which configurations are distilled, not the search's space."""
     space = avatar_space(task, genes)
     bounds: dict[str, list[Any]] = {}
     seconds, checks = 0.0, 0
@@ -317,11 +324,44 @@ def plan_morph(
         bounds, seconds, checks = pruned.bounds, pruned.seconds, pruned.checks
         space = space.restrict(bounds)
     repair = MorphRepair(space)
-    trials = np.unique(
-        np.array([repair.repair_one(x) for x in latin_hypercube_sample(space, n_trials, seed)]), axis=0
-    )
+    if trial_max_size_ratio is None:
+        trials = np.unique(
+            np.array([repair.repair_one(x) for x in latin_hypercube_sample(space, n_trials, seed)]), axis=0
+        )
+    else:
+        trials = _size_filtered_sample(
+            space, repair, n_trials, seed, trial_max_size_ratio * target_mb, cost_model
+        )
     initial = np.array([repair.repair_one(x) for x in latin_hypercube_sample(space, population, seed + 1)])
     return MorphPlan(space, bounds, seconds, checks, trials, initial)
+
+
+def _size_filtered_sample(
+    space: SearchSpace, repair: MorphRepair, n: int, seed: int, max_mb: float, cost_model: CostModel
+) -> np.ndarray:
+    if max_mb <= 0:
+        raise ValueError(f"search.trial_max_size_ratio must be > 0, got a size cap of {max_mb} MB")
+    for factor in (2, 4, 8, 16, 32, 64):
+        sample = np.array([repair.repair_one(x) for x in latin_hypercube_sample(space, n * factor, seed)])
+        kept: list[np.ndarray] = []
+        seen: set[bytes] = set()
+        for genome in sample:
+            key = genome.tobytes()
+            if key in seen or cost_model.size_mb(space.decode(genome, DEFAULT_BASE)) > max_mb + 1e-12:
+                continue
+            seen.add(key)
+            kept.append(genome)
+            if len(kept) == n:
+                return np.array(kept)
+    if not kept:
+        raise ValueError(
+            f"search.trial_max_size_ratio: none of {n * 64} Latin-hypercube configurations is at most "
+            f"{max_mb:.3f} MB; raise the ratio or narrow the genes"
+        )
+    log.warning(
+        "trial size filter: only %d of %d trials fit %.3f MB in %d draws", len(kept), n, max_mb, n * 64
+    )
+    return np.array(kept)
 
 
 def make_morph_algorithm(

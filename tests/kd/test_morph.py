@@ -101,6 +101,33 @@ def test_lhs_trials_lie_in_the_pruned_bounds_one_stratum_each() -> None:
     assert sorted(strata.tolist()) == list(range(12))
 
 
+def test_lhs_trial_size_filter_keeps_only_configurations_near_the_budget() -> None:
+    from transformers import RobertaConfig, RobertaForSequenceClassification
+
+    cost = CostModel("spec", "avatar_clone")
+    plain = plan_morph("clone", 0.5, cost, n_trials=12, population=8, seed=3)
+    sizes = [cost.size_mb(plain.space.decode(g)) for g in plain.genomes]
+    assert max(sizes) > 1.0  # the unfiltered LHS draws students over twice the budget
+    plan = plan_morph("clone", 0.5, cost, n_trials=12, population=8, seed=3, trial_max_size_ratio=1.0)
+    assert len(plan.genomes) == 12 and len({g.tobytes() for g in plan.genomes}) == 12
+    assert np.array_equal(plan.initial, plain.initial)  # the search's own population is not filtered
+    for g in plan.genomes:
+        assert np.all((g >= 0) & (g <= plan.space.upper))
+        spec = plan.space.decode(g)
+        # size from a real model's parameters (encoder without the head), not from the cost formula
+        config = RobertaConfig(
+            vocab_size=spec.vocab_size, hidden_size=spec.hidden_size, num_hidden_layers=spec.num_hidden_layers,
+            num_attention_heads=spec.num_attention_heads, intermediate_size=spec.intermediate_size,
+            max_position_embeddings=spec.max_position_embeddings, type_vocab_size=1,
+        )  # fmt: skip
+        encoder = RobertaForSequenceClassification(config).roberta
+        assert sum(p.numel() for p in encoder.parameters()) * 4 / 1e6 <= 0.5 * 1.02
+    again = plan_morph("clone", 0.5, cost, n_trials=12, population=8, seed=3, trial_max_size_ratio=1.0)
+    assert np.array_equal(again.genomes, plan.genomes)  # deterministic
+    with pytest.raises(ValueError, match="trial_max_size_ratio"):
+        plan_morph("clone", 0.5, cost, n_trials=2, population=4, seed=0, trial_max_size_ratio=0.001)
+
+
 # -- surrogates ---------------------------------------------------------------------------------------------------
 
 
