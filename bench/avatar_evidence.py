@@ -1,10 +1,11 @@
 """AVATAR vs Compressor vs the teacher on real data, after `bench/avatar_fits.sh <task>`.
 
-    PYTHONPATH=. python bench/avatar_evidence.py --task clone [--n-test 1000] [--repeats 5]
+    PYTHONPATH=. python bench/avatar_evidence.py --task clone [--root DIR] [--n-test 1000] [--repeats 5] [--out FILE]
 
 Reads the two exported students under ``runs/evidence/avatar_<task>/{avatar,compressor}/model`` and AVATAR's
-search result, predicts the first ``--n-test`` test examples with teacher and both students, and writes
-``bench/results/avatar_<task>.md``: the search (trials, wall time, z3 bounds, surrogate CV, Pareto front, chosen
+search result (``--root`` for another run directory), predicts the first ``--n-test`` test examples with teacher
+and both students, and prints (and with ``--out`` writes; merge it into ``bench/results/avatar_<task>.md`` by
+hand, whose other sections are not generated) a report: the search (trials, wall time, z3 bounds, surrogate CV, Pareto front, chosen
 spec), accuracy and F1 with 95 % bootstrap intervals (2,000 resamples of the test examples), the paired
 AVATAR − Compressor and AVATAR − teacher accuracy differences with their intervals, sizes, GFLOPs, CPU latency
 (interleaved medians) and energy per 1,000 predictions (codecarbon; an estimate where no energy counters exist).
@@ -178,9 +179,7 @@ def partial(args: Any, root: Path) -> None:
             f"{trial['hparams'].get('batch_size')} | {cm.size_mb(spec):.3f} | {res['status']} | {metric} | "
             f"{res.get('seconds', 0):.0f} |"
         )
-    out = args.out or ROOT / "bench" / "results" / f"avatar_{args.task}.md"
-    out.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    emit(args.out, lines)
 
 
 def write(
@@ -228,11 +227,9 @@ def write(
             f"| {t['trial_id']} | {t['spec']} | {t['gene.learning_rate']} | {t['gene.batch_size']} | {t['size_mb']:.3f} "
             f"| {t['status']} | {metric} | {t['seconds']:.0f} |"
         )
-    out = args.out or ROOT / "bench" / "results" / f"avatar_{args.task}.md"
     if preds is None or y is None or ci is None or lat is None or energy is None or desc is None:
         lines += ["", "Final fits: not run (`--search-only`)."]
-        out.write_text("\n".join(lines) + "\n")
-        print("\n".join(lines))
+        emit(args.out, lines)
         return
     lines += ["", f"## Test (first {len(y)} test examples, the same for all three models)", ""]
     lines += ["| | teacher | AVATAR | Compressor |", "|---|---|---|---|"]
@@ -275,7 +272,14 @@ def write(
         f"(/sys/class/powercap absent: {not Path('/sys/class/powercap').exists()}), so the joules are codecarbon's "
         "estimate from CPU load × TDP plus a RAM constant, not a measurement."
     )
-    out.write_text("\n".join(lines) + "\n")
+    emit(args.out, lines)
+
+
+def emit(out: Path | None, lines: list[str]) -> None:
+    """Print the report; write it to ``--out`` too when given. There is no default file: the results files
+    (bench/results/avatar_*.md) hold hand-written sections, so a re-run is merged by hand, never overwritten."""
+    if out is not None:
+        out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
