@@ -3,8 +3,8 @@
 A `Trial` is plain data — the student spec, its hyper-parameters, the KD module and data module (class path +
 init args, including the data slice), epochs, seed, the metric to report — so it can be written to JSON, run
 anywhere (`python -m kd.search.trials TRIAL.json`), and identified by a hash of that content. `run_trial` fits
-it and returns the best value of each validation metric over its epochs (or, for a module with a
-``trial_metrics()`` method, the values it reports: MORPH's chosen epoch).
+it and returns the validation metrics of the epoch where the trial's metric was best — one model's numbers (or,
+for a module with a ``trial_metrics()`` method, the values it reports: MORPH's chosen epoch).
 
 `TrialRunner` runs a list of trials through a `TrialLauncher` with a number of parallel workers:
 
@@ -85,7 +85,7 @@ def import_object(path: str) -> Any:
 
 
 def run_trial(trial: Trial, run_id: str | None = None, tracking_uri: str | None = None) -> TrialResult:
-    """Fit ``trial`` in this process; the best value of every ``val/*`` metric over its validations."""
+    """Fit ``trial`` in this process; the ``val/*`` metrics of the validation where ``trial.metric`` was best."""
     import lightning as L
     import torch
 
@@ -127,7 +127,7 @@ def run_trial(trial: Trial, run_id: str | None = None, tracking_uri: str | None 
     trainer.fit(model, datamodule=dm)
     values = dict(best.values)
     # A module whose metrics belong together (one chosen epoch's accuracy *and* flips, MORPH) reports them
-    # itself: `trial_metrics()` overrides the per-metric best values.
+    # itself: `trial_metrics()` overrides the best validation's values.
     reported = getattr(model, "trial_metrics", None)
     if callable(reported):
         values.update(reported())
@@ -143,16 +143,12 @@ def run_trial(trial: Trial, run_id: str | None = None, tracking_uri: str | None 
     )
 
 
-# Metrics that describe the validation at which the trial metric was best, not a best value of their own.
-AT_BEST_METRICS = ("val/positive_rate",)
-
-
 class _BestMetrics:
-    """Lightning callback keeping the best (max) value of each ``val/*`` metric (``val/loss``: min).
-
-    The metrics in `AT_BEST_METRICS` (the share predicted positive) are kept at the validation where ``metric``
-    was best, so a trial's result describes one model: its best metric and whether that model predicts one class.
-    """
+    """Lightning callback keeping every ``val/*`` metric of the validation where ``metric`` was best (max), so a
+    trial's result describes one model: its best metric, and that model's F1, loss and share predicted positive
+    (which decides whether it collapsed). Per-metric bests would mix epochs: a Devign trial whose best accuracy
+    was the all-"not vulnerable" epoch reported the F1 of another epoch beside a positive rate of 0.
+    Without ``metric`` (or before it is first logged) the latest validation's values are kept."""
 
     def __new__(cls, metric: str | None = None) -> Any:  # built lazily: importing this module stays light
         import lightning as L
@@ -165,19 +161,10 @@ class _BestMetrics:
                 if trainer.sanity_checking:
                     return
                 current = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
-                metric_improved = (
-                    metric is not None
-                    and metric in current
-                    and (metric not in self.values or current[metric] > self.values[metric])
-                )
-                for key, v in current.items():
-                    old = self.values.get(key)
-                    if key in AT_BEST_METRICS:
-                        better = metric_improved or old is None
-                    else:
-                        better = old is None or (v < old if key.endswith("loss") else v > old)
-                    if better:
-                        self.values[key] = v
+                if metric is None or metric not in self.values:  # no best yet: the latest validation
+                    self.values = current
+                elif current.get(metric, float("-inf")) > self.values[metric]:
+                    self.values = current
 
         return BestMetrics()
 

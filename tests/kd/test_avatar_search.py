@@ -254,7 +254,7 @@ def test_the_methods_default_collapse_rule_is_two_percent() -> None:
     assert flip_metrics(five, ones, labels, default)["collapsed"] == 0.0
 
 
-def test_best_metrics_keep_the_positive_rate_of_the_best_validation() -> None:
+def test_best_metrics_keep_every_metric_of_the_best_validation() -> None:
     from types import SimpleNamespace
 
     from kd.search.trials import _BestMetrics
@@ -263,8 +263,8 @@ def test_best_metrics_keep_the_positive_rate_of_the_best_validation() -> None:
     script = [  # (val/f1, val/positive_rate, val/loss) per validation
         (0.78, 1.00, 0.70),  # always "clone": F1 0.78 on a 64 %-positive slice
         (0.60, 0.55, 0.65),
-        (0.81, 0.62, 0.66),  # best F1: its positive rate is the one kept
-        (0.79, 1.00, 0.60),
+        (0.81, 0.62, 0.66),  # best F1: its positive rate and loss are the ones kept
+        (0.79, 1.00, 0.60),  # the lowest loss, of another model: not reported
     ]
     for f1, rate, loss in script:
         trainer = SimpleNamespace(
@@ -272,7 +272,17 @@ def test_best_metrics_keep_the_positive_rate_of_the_best_validation() -> None:
             callback_metrics={"val/f1": f1, "val/positive_rate": rate, "val/loss": loss, "train/x": 9.0},
         )
         cb.on_validation_end(trainer, None)
-    assert cb.values == {"val/f1": 0.81, "val/positive_rate": 0.62, "val/loss": 0.60}
+    assert cb.values == {"val/f1": 0.81, "val/positive_rate": 0.62, "val/loss": 0.66}
+    first = _BestMetrics(
+        "val/f1"
+    )  # a tie does not move the snapshot; a run without the metric keeps the latest
+    for values in ({"val/f1": 0.7, "val/loss": 0.9}, {"val/f1": 0.7, "val/loss": 0.5}):
+        first.on_validation_end(SimpleNamespace(sanity_checking=False, callback_metrics=values), None)
+    assert first.values == {"val/f1": 0.7, "val/loss": 0.9}
+    latest = _BestMetrics(None)
+    for values in ({"val/acc": 0.9}, {"val/acc": 0.6}):
+        latest.on_validation_end(SimpleNamespace(sanity_checking=False, callback_metrics=values), None)
+    assert latest.values == {"val/acc": 0.6}
 
 
 def test_collapsed_trials_are_recorded_and_kept_out_of_the_surrogate(
