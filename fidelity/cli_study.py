@@ -86,10 +86,10 @@ def run_study_cli(args: argparse.Namespace) -> int:
     try:
         config = load_study(args.config)
         result = run_study(config)
+        comp = study_comparisons(result)  # the bootstraps run once, for the reports, the CSV and MLflow
     except (StudyConfigError, ValueError, FileNotFoundError, OSError) as exc:
         return _error(str(exc))
     out = args.output or Path(config.output)
-    comp = study_comparisons(result)  # the bootstraps run once, for the reports, the CSV and MLflow
     write_study(result, out, comp)
     print((out / "report.md").read_text())
     print(f"\nreport: {out / 'report.md'}, {out / 'report.html'}, {out / 'tidy.csv'}")

@@ -69,10 +69,16 @@ def positive_rate(outcome: Any, probe: Any) -> float:
     return float((s_src.argmax(1) == 1).float().mean()) if len(s_src) else 0.0
 
 
-def student_columns(outcome: Any, probe: Any) -> StudentColumns:
-    """Columns of a :class:`fidelity.study.StudentOutcome` on the study's probe."""
+def transform_names(probe: Any) -> list[str]:
+    """The probe's transform follow-up sets (not transferred attacks), in probe order."""
+    return [n for n, f in probe.followups.items() if f.kind == "transform"]
+
+
+def student_columns(outcome: Any, probe: Any, exclude: Sequence[str] = ()) -> StudentColumns:
+    """Columns of a :class:`fidelity.study.StudentOutcome` on the study's probe; ``exclude``: transform
+    follow-up sets left out (e.g. the transform a student was trained on)."""
     cols = pair_columns(probe, outcome.result.student_probs)
-    transforms = [n for n, f in probe.followups.items() if f.kind == "transform" and n in cols]
+    transforms = [n for n in transform_names(probe) if n in cols and n not in exclude]
 
     def joined(key: str) -> np.ndarray:
         return np.concatenate([cols[n][key] for n in transforms]) if transforms else np.zeros(0)
@@ -168,12 +174,28 @@ def left_out(students: Sequence[StudentColumns]) -> list[str]:
     return out
 
 
-def pair_row(a: StudentColumns, b: StudentColumns, n_boot: int, confidence: float, seed: int) -> Row:
+def pair_row(
+    a: StudentColumns,
+    b: StudentColumns,
+    n_boot: int,
+    confidence: float,
+    seed: int,
+    without: Sequence[str] = (),
+) -> Row:
     """``a`` − ``b`` on the same transform follow-ups (own flip rate, agreement violation) and the same
-    directly attacked originals (success, over examples both had right), bootstrap over probe examples."""
+    directly attacked originals (success, over examples both had right), bootstrap over probe examples.
+    ``without``: the transform sets the columns leave out (named in the row; the columns must be built so)."""
     if not np.array_equal(a.cluster, b.cluster):
         raise ValueError(f"students {a.name!r} and {b.name!r} were not scored on the same follow-ups")
-    row: Row = {"comparison": f"{a.name} − {b.name}", "a": a.name, "b": b.name, "n_pairs": len(a.flip)}
+    suffix = f" (without {', '.join(without)})" if without else ""
+    row: Row = {
+        "comparison": f"{a.name} − {b.name}{suffix}",
+        "a": a.name,
+        "b": b.name,
+        "n_pairs": len(a.flip),
+    }
+    if without:
+        row["without"] = ", ".join(without)
     for key, x, y in (("flip_rate", a.flip, b.flip), ("agreement_violation", a.disagree, b.disagree)):
         _put(row, key, paired_bootstrap({"a": x, "b": y}, lambda s: (s["a"] - s["b"]) / s["n"], a.cluster,
                                         n_boot, confidence, seed))  # fmt: skip
@@ -214,7 +236,10 @@ class Comparisons:
         out: list[dict[str, Any]] = []
         scoped = [("kind", r["kind"], r) for r in self.per_kind]
         scoped += [("kinds", f"{r['a']}_vs_{r['b']}", r) for r in self.kind_pairs]
-        scoped += [("pair", f"{r['a']}_vs_{r['b']}", r) for r in self.pairs]
+        scoped += [
+            ("pair", f"{r['a']}_vs_{r['b']}" + (f"_without_{r['without']}" if "without" in r else ""), r)
+            for r in self.pairs
+        ]
         for scope, name, row in scoped:
             for m in MEASURES:
                 if m not in row:
@@ -244,19 +269,24 @@ def _metric_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.\-]", "_", name)
 
 
+def split_comparison(entry: Sequence[str]) -> tuple[str, str, tuple[str, ...]]:
+    """``[a, b, -transform, ...]`` → (a, b, transforms left out of the pair's follow-ups)."""
+    a, b, *rest = entry
+    return a, b, tuple(x[1:] for x in rest)
+
+
 def compare_students(
     students: Sequence[StudentColumns],
-    comparisons: Sequence[Sequence[str]],
+    pairs: Sequence[tuple[StudentColumns, StudentColumns, Sequence[str]]],
     n_boot: int,
     confidence: float,
     seed: int,
 ) -> Comparisons:
     """By kind (pooled rates and differences between kinds, with the left-out students named) and the
-    configured ``comparisons`` pairs, by student name."""
+    configured head-to-head ``pairs`` (columns of a and b, the transform sets they leave out)."""
     per_kind, kind_pairs = kind_rows(students, n_boot, confidence, seed)
-    by_name = {s.name: s for s in students}
-    pairs = [pair_row(by_name[a], by_name[b], n_boot, confidence, seed) for a, b in comparisons]
-    return Comparisons(per_kind, kind_pairs, left_out(students), pairs)
+    rows = [pair_row(a, b, n_boot, confidence, seed, without) for a, b, without in pairs]
+    return Comparisons(per_kind, kind_pairs, left_out(students), rows)
 
 
 def verdict(row: Row, key: str, smaller: str, larger: str) -> str:

@@ -99,7 +99,8 @@ class StudyConfig:
     thresholds: ThresholdSettings = field(default_factory=ThresholdSettings)
     statistics: StatsSettings = field(default_factory=StatsSettings)
     mlflow: MlflowSettings = field(default_factory=MlflowSettings)
-    # pairs of student names compared head to head (paired flips, violation, attack success), e.g. [morph, avatar]
+    # pairs of student names compared head to head (paired flips, violation, attack success), e.g. [morph, avatar];
+    # `-<transform>` entries after the names leave those follow-up sets out: [morph, morph-source, -natural_rename]
     comparisons: tuple[tuple[str, ...], ...] = ()
 
     def models(self) -> tuple[ModelEntry, ...]:
@@ -178,9 +179,15 @@ def _check(config: StudyConfig) -> None:
             )
     students = [s.name for s in config.students]
     for i, pair in enumerate(config.comparisons):
-        if len(pair) != 2 or pair[0] == pair[1]:
+        if len(pair) < 2 or pair[0] == pair[1]:
             raise StudyConfigError(f"`comparisons[{i}]` must name two different students, got {list(pair)}")
-        for name in pair:
+        for extra in pair[2:]:
+            if not extra.startswith("-") or len(extra) < 2:
+                raise StudyConfigError(
+                    f"`comparisons[{i}]`: after the two students only `-<transform>` entries may follow (follow-up "
+                    f"sets left out of this pair, e.g. -natural_rename), got {extra!r}"
+                )
+        for name in pair[:2]:
             if name not in students:
                 raise StudyConfigError(
                     f"`comparisons[{i}]` names {name!r}, which is not a student; students: {', '.join(students)}"

@@ -27,7 +27,9 @@ from fidelity.study_compare import (
     compare_students,
     is_collapsed_rate,
     positive_rate,
+    split_comparison,
     student_columns,
+    transform_names,
     verdict,
 )
 from fidelity.study_figures import forest_png, heatmap_png, scatter_png
@@ -176,7 +178,28 @@ def study_comparisons(r: StudyResult) -> Comparisons:
     """The study's comparisons across students (:class:`fidelity.study_compare.Comparisons`), computed once."""
     st = r.config.statistics
     cols = [student_columns(s, r.probe) for s in r.students]
-    return compare_students(cols, r.config.comparisons, st.n_boot, st.confidence, st.seed)
+    by_name = {s.model.name: s for s in r.students}
+    known = transform_names(r.probe)
+    pairs = []
+    for i, entry in enumerate(r.config.comparisons):
+        a, b, without = split_comparison(entry)
+        unknown = [t for t in without if t not in known]
+        if unknown:
+            raise ValueError(
+                f"`comparisons[{i}]` leaves out {unknown}, not transform follow-ups of this probe; "
+                f"they are: {', '.join(known)}"
+            )
+        if without:
+            pairs.append(
+                (
+                    student_columns(by_name[a], r.probe, without),
+                    student_columns(by_name[b], r.probe, without),
+                    without,
+                )
+            )
+        else:
+            pairs.append((cols[r.students.index(by_name[a])], cols[r.students.index(by_name[b])], without))
+    return compare_students(cols, pairs, st.n_boot, st.confidence, st.seed)
 
 
 def comparison_sections(

@@ -132,7 +132,7 @@ def test_study_cli_writes_reports_csv_and_nested_mlflow_runs(
 ) -> None:
     path = tmp_path / "study.yaml"
     config = _config(models, tmp_path, ["s1", "s2"])
-    config["comparisons"] = [["s1", "s2"]]
+    config["comparisons"] = [["s1", "s2"], ["s1", "s2", "-insert_dead_code"]]
     path.write_text(yaml.safe_dump(config))
     assert main(["study", "--config", str(path)]) == 0
     out = capsys.readouterr().out
@@ -171,6 +171,19 @@ def test_study_cli_writes_reports_csv_and_nested_mlflow_runs(
         assert metrics[f"compare/pair/s1_vs_s2/{measure}"] == pytest.approx(pair.loc[measure, "estimate"])
         assert pair.loc[measure, "ci_low"] <= pair.loc[measure, "estimate"] <= pair.loc[measure, "ci_high"]
     assert 0.0 <= metrics["compare/pair/s1_vs_s2/flip_mcnemar_p"] <= 1.0
+    # the pair without insert_dead_code is the pair on rename_parameters alone: its count and s1's own flip rate
+    # equal the per-follow-up figures of the tidy table (computed by the evaluation, not the comparison)
+    assert "s1 − s2 (without insert_dead_code): own flip rate" in out
+    only = comp[comp["name"] == "s1_vs_s2_without_insert_dead_code"].set_index("measure")
+    tidy_rename = tidy[(tidy["student"] == "s1") & (tidy["followup"] == "rename_parameters")].set_index(
+        "relation"
+    )
+    assert only.loc["flip_rate", "n"] == tidy_rename.loc["flip_rate_student", "n_pairs"]
+    assert (
+        f"{tidy_rename.loc['flip_rate_student', 'value']:.3f} vs"
+        in out.split("(without insert_dead_code)")[1]
+    )
+    assert "compare/pair/s1_vs_s2_without_insert_dead_code/flip_rate" in metrics
 
 
 @pytest.mark.parametrize(
@@ -186,6 +199,13 @@ def test_study_cli_writes_reports_csv_and_nested_mlflow_runs(
         (lambda c: c.update(task="translation"), "`task` must be one of"),
         (lambda c: c.update(comparisons=[["s1", "ghost"]]), "`comparisons[0]` names 'ghost'"),
         (lambda c: c.update(comparisons=[["s1"]]), "`comparisons[0]` must name two different students"),
+        (
+            lambda c: c.update(
+                students=[*c["students"], {**c["students"][0], "name": "s2"}],
+                comparisons=[["s1", "s2", "natural_rename"]],
+            ),
+            "only `-<transform>` entries may follow",
+        ),  # fmt: skip
     ],
 )
 def test_malformed_study_yaml_names_the_bad_key(
