@@ -275,6 +275,17 @@ def split_comparison(entry: Sequence[str]) -> tuple[str, str, tuple[str, ...]]:
     return a, b, tuple(x[1:] for x in rest)
 
 
+def check_left_out(comparisons: Sequence[Sequence[str]], transforms: Sequence[str]) -> None:
+    """Every ``-<transform>`` of ``comparisons`` names one of the probe's transform follow-up sets."""
+    for i, entry in enumerate(comparisons):
+        unknown = [t for t in split_comparison(entry)[2] if t not in transforms]
+        if unknown:
+            raise ValueError(
+                f"`comparisons[{i}]` leaves out {unknown}, not transform follow-ups of this probe; "
+                f"they are: {', '.join(transforms)}"
+            )
+
+
 def compare_students(
     students: Sequence[StudentColumns],
     pairs: Sequence[tuple[StudentColumns, StudentColumns, Sequence[str]]],

@@ -24,6 +24,7 @@ from fidelity.stats import Interval, n_for_half_width, n_for_wilson_half_width
 from fidelity.study import StudyResult
 from fidelity.study_compare import (
     Comparisons,
+    check_left_out,
     compare_students,
     is_collapsed_rate,
     positive_rate,
@@ -179,16 +180,10 @@ def study_comparisons(r: StudyResult) -> Comparisons:
     st = r.config.statistics
     cols = [student_columns(s, r.probe) for s in r.students]
     by_name = {s.model.name: s for s in r.students}
-    known = transform_names(r.probe)
+    check_left_out(r.config.comparisons, transform_names(r.probe))
     pairs = []
-    for i, entry in enumerate(r.config.comparisons):
+    for entry in r.config.comparisons:
         a, b, without = split_comparison(entry)
-        unknown = [t for t in without if t not in known]
-        if unknown:
-            raise ValueError(
-                f"`comparisons[{i}]` leaves out {unknown}, not transform follow-ups of this probe; "
-                f"they are: {', '.join(known)}"
-            )
         if without:
             pairs.append(
                 (

@@ -123,3 +123,16 @@ def test_comparison_records_and_mlflow_keys_from_hand_built_rows() -> None:
     assert m["compare/kinds/distilled_vs_pruned/attack_success_hi"] == 0.05
     assert m["compare/pair/morph_vs_avatar__4k_/flip_mcnemar_p"] == 0.25  # MLflow-safe key: " ()" -> "_"
     assert len(m) == 3 * 3 + 1
+
+
+def test_left_out_transforms_must_be_follow_ups_of_the_probe() -> None:
+    from fidelity.study_compare import check_left_out, split_comparison
+
+    assert split_comparison(["morph", "avatar", "-natural_rename", "-reformat"]) == (
+        "morph",
+        "avatar",
+        ("natural_rename", "reformat"),
+    )
+    check_left_out([["a", "b"], ["a", "b", "-reformat"]], ["reformat", "natural_rename"])
+    with pytest.raises(ValueError, match=r"`comparisons\[1\]` leaves out \['rename'\].*they are: reformat"):
+        check_left_out([["a", "b"], ["a", "b", "-rename"]], ["reformat"])
