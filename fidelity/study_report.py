@@ -24,6 +24,7 @@ from fidelity.stats import Interval, n_for_half_width, n_for_wilson_half_width
 from fidelity.study import StudyResult
 from fidelity.study_compare import (
     Comparisons,
+    StudentColumns,
     check_left_out,
     compare_students,
     is_collapsed_rate,
@@ -178,23 +179,15 @@ def claim_lines(r: StudyResult) -> list[str]:
 def study_comparisons(r: StudyResult) -> Comparisons:
     """The study's comparisons across students (:class:`fidelity.study_compare.Comparisons`), computed once."""
     st = r.config.statistics
-    cols = [student_columns(s, r.probe) for s in r.students]
-    by_name = {s.model.name: s for s in r.students}
+    cols = {s.model.name: student_columns(s, r.probe) for s in r.students}
+    outcome = {s.model.name: s for s in r.students}
     check_left_out(r.config.comparisons, transform_names(r.probe))
-    pairs = []
-    for entry in r.config.comparisons:
-        a, b, without = split_comparison(entry)
-        if without:
-            pairs.append(
-                (
-                    student_columns(by_name[a], r.probe, without),
-                    student_columns(by_name[b], r.probe, without),
-                    without,
-                )
-            )
-        else:
-            pairs.append((cols[r.students.index(by_name[a])], cols[r.students.index(by_name[b])], without))
-    return compare_students(cols, pairs, st.n_boot, st.confidence, st.seed)
+
+    def columns(name: str, without: tuple[str, ...]) -> StudentColumns:
+        return student_columns(outcome[name], r.probe, without) if without else cols[name]
+
+    pairs = [(columns(a, w), columns(b, w), w) for a, b, w in map(split_comparison, r.config.comparisons)]
+    return compare_students(list(cols.values()), pairs, st.n_boot, st.confidence, st.seed)
 
 
 def comparison_sections(
