@@ -161,9 +161,12 @@ class _BestMetrics:
                 if trainer.sanity_checking:
                     return
                 current = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
-                if metric is None or metric not in self.values:  # no best yet: the latest validation
-                    self.values = current
-                elif current.get(metric, float("-inf")) > self.values[metric]:
+                # no best yet (or no metric): the latest validation; else only a strictly better one
+                if (
+                    metric is None
+                    or metric not in self.values
+                    or current.get(metric, -1e300) > self.values[metric]
+                ):
                     self.values = current
 
         return BestMetrics()
