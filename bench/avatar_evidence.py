@@ -36,6 +36,7 @@ from kd.data.encoding import CodeEncoder  # noqa: E402
 from kd.methods.avatar_efficiency import _batches, _energy  # noqa: E402
 from kd.models.inference import predict_logits  # noqa: E402
 from kd.models.io import LoadedModel, load_classifier, load_model_dir  # noqa: E402
+from kd.modules import n_inputs_for  # noqa: E402
 from kd.spec import StudentSpec  # noqa: E402
 
 DATA = {"clone": ("bigclonebench", CloneDetectionDataModule), "vulnerability": ("devign", DefectDataModule)}
@@ -115,7 +116,7 @@ def main() -> None:
     split = dm.split("test")
     examples = [split.texts(i) for i in range(len(split))]
     y = split.labels().numpy()
-    n_inputs = 2 if args.task == "clone" else 1
+    n_inputs = n_inputs_for(args.task)
     teacher = load_classifier(str(ROOT.parent / "shared" / "models" / "compressor-3mb" / args.task), n_inputs)
     avatar = load_model_dir(root / "avatar" / "model")
     compressor = load_model_dir(root / "compressor" / "model")

@@ -37,6 +37,7 @@ from kd.data.datamodules import CloneDetectionDataModule, DefectDataModule  # no
 from kd.data.encoding import CodeEncoder  # noqa: E402
 from kd.models.inference import predict_logits  # noqa: E402
 from kd.models.io import LoadedModel, load_classifier, load_model_dir  # noqa: E402
+from kd.modules import n_inputs_for  # noqa: E402
 from kd.spec import StudentSpec  # noqa: E402
 
 CONFIG_DIR = {"clone": "bigclonebench", "vulnerability": "devign"}
@@ -167,7 +168,7 @@ def main() -> None:
     dm = data_cls(cfg["data"]["init_args"]["data_dir"])
     test = dm.split("test")
     examples, labels = [test.texts(i) for i in range(len(test))], test.labels()
-    n_inputs = 2 if args.task == "clone" else 1
+    n_inputs = n_inputs_for(args.task)
     teacher = load_classifier(cfg["model"]["init_args"]["teacher"]["source"], n_inputs)
     student = load_model_dir(export)
     s_len = args.max_length or int(cfg["data"]["init_args"].get("max_length", 400))

@@ -29,16 +29,17 @@ sys.path.insert(0, str(ROOT))
 from kd import cost  # noqa: E402
 from kd.data.datamodules import CloneDetectionDataModule, DefectDataModule  # noqa: E402
 from kd.data.encoding import CodeEncoder  # noqa: E402
-from kd.methods.morph_data import metamorphic_split  # noqa: E402
+from kd.methods.morph_data import TASK_LANGUAGE, metamorphic_split  # noqa: E402
 from kd.models.inference import predict_logits  # noqa: E402
 from kd.models.io import load_classifier, load_model_dir  # noqa: E402
+from kd.modules import n_inputs_for  # noqa: E402
 from kd.spec import StudentSpec  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
-# task -> (data folder, data module, source language, what one test example is)
-TASKS: dict[str, tuple[str, Any, str, str]] = {
-    "clone": ("bigclonebench", CloneDetectionDataModule, "java", "BigCloneBench test pairs"),
-    "vulnerability": ("devign", DefectDataModule, "c", "Devign test functions"),
+# task -> (data folder, data module, what one test example is); language and inputs per example from kd
+TASKS: dict[str, tuple[str, Any, str]] = {
+    "clone": ("bigclonebench", CloneDetectionDataModule, "BigCloneBench test pairs"),
+    "vulnerability": ("devign", DefectDataModule, "Devign test functions"),
 }
 
 
@@ -70,18 +71,16 @@ def main() -> None:
         "McNemar's exact test",
     )
     args = parser.parse_args()
-    folder, dm_cls, language, unit = TASKS[args.task]
+    folder, dm_cls, unit = TASKS[args.task]
     dm = dm_cls(str(SHARED / "data" / folder), max_eval_examples=args.n_test)
     test = dm.split("test")
-    meta, stats = metamorphic_split(test, language, ["natural_rename"], 0)
+    meta, stats = metamorphic_split(test, TASK_LANGUAGE[args.task], ["natural_rename"], 0)
     y = test.labels().numpy()
     orig_ex = [test.texts(i) for i in range(len(test))]
     meta_ex = [meta.texts(i) for i in range(len(meta))]
 
     models: dict[str, tuple[Any, Any, int, str]] = {}
-    teacher = load_classifier(
-        str(SHARED / "models" / "compressor-3mb" / args.task), 2 if args.task == "clone" else 1
-    )
+    teacher = load_classifier(str(SHARED / "models" / "compressor-3mb" / args.task), n_inputs_for(args.task))
     models["teacher (Compressor 3 MB)"] = (teacher.model.eval(), teacher.tokenizer, 400, "")
     for targets in ("teacher", "source"):
         directory = args.root / targets / "model"
