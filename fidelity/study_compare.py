@@ -246,7 +246,10 @@ class Comparisons:
                     continue
                 rec: dict[str, Any] = {"scope": scope, "name": name, "measure": m, "estimate": row[m]}
                 rec["ci_low"], rec["ci_high"] = row.get(f"{m}_lo"), row.get(f"{m}_hi")
-                rec["k"], rec["n"] = row.get(f"{m}_k"), row.get(f"{m}_n", row.get("n_pairs"))
+                # n: pooled counts (kinds), else what the pair's difference is over — its attacked originals for
+                # attack success, its transform follow-ups for flips and violation
+                paired_n = row.get("attacked_both") if m == "attack_success" else row.get("n_pairs")
+                rec["k"], rec["n"] = row.get(f"{m}_k"), row.get(f"{m}_n", paired_n)
                 rec["mcnemar_p"] = row.get("flip_mcnemar_p") if m == "flip_rate" else None
                 out.append(rec)
         return out

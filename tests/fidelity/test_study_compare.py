@@ -108,21 +108,26 @@ def test_comparison_records_and_mlflow_keys_from_hand_built_rows() -> None:
     kinds = {"kinds": "distilled − pruned", "a": "distilled", "b": "pruned", "attack_success": -0.1,
              "attack_success_lo": -0.2, "attack_success_hi": 0.05}  # fmt: skip
     pair = {"comparison": "morph − avatar (4k)", "a": "morph", "b": "avatar (4k)", "n_pairs": 40,
-            "flip_rate": -0.05, "flip_rate_lo": -0.1, "flip_rate_hi": 0.0, "flip_mcnemar_p": 0.25}  # fmt: skip
+            "flip_rate": -0.05, "flip_rate_lo": -0.1, "flip_rate_hi": 0.0, "flip_mcnemar_p": 0.25,
+            "attacked_both": 12, "attack_success": 0.1, "attack_success_lo": -0.1, "attack_success_hi": 0.3}  # fmt: skip
     comp = Comparisons([kind], [kinds], ["x: collapsed"], [pair])
     records = comp.records()
     assert [(r["scope"], r["name"], r["measure"]) for r in records] == [
         ("kind", "distilled", "agreement_violation"),
         ("kinds", "distilled_vs_pruned", "attack_success"),
         ("pair", "morph_vs_avatar (4k)", "flip_rate"),  # the CSV keeps the names as configured
+        ("pair", "morph_vs_avatar (4k)", "attack_success"),
     ]
     assert records[0]["k"] == 5 and records[0]["n"] == 20 and records[2]["n"] == 40
+    assert (
+        records[3]["n"] == 12
+    )  # attack success is over the 12 originals both had right, not the 40 follow-ups
     assert records[2]["mcnemar_p"] == 0.25 and records[0]["mcnemar_p"] is None
     m = comp.metrics()
     assert m["compare/kind/distilled/agreement_violation_lo"] == 0.2
     assert m["compare/kinds/distilled_vs_pruned/attack_success_hi"] == 0.05
     assert m["compare/pair/morph_vs_avatar__4k_/flip_mcnemar_p"] == 0.25  # MLflow-safe key: " ()" -> "_"
-    assert len(m) == 3 * 3 + 1
+    assert len(m) == 4 * 3 + 1
 
 
 def test_left_out_transforms_must_be_follow_ups_of_the_probe() -> None:
