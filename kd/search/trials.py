@@ -165,7 +165,7 @@ class _BestMetrics:
                 if (
                     metric is None
                     or metric not in self.values
-                    or current.get(metric, -1e300) > self.values[metric]
+                    or (metric in current and current[metric] > self.values[metric])
                 ):
                     self.values = current
 
